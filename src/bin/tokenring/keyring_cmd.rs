@@ -1,0 +1,329 @@
+//! `tokenring keygen` and `tokenring keyring …`: the operator's side of rotation.
+//!
+//! Every change is validated as a whole keyring before it is written, so the CLI never
+//! writes a file that a server would refuse.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, Subcommand};
+use tokenring::{Algorithm, Key, KeyState, Keyring, KeyringError, Secret};
+
+use crate::{Failure, files, format_time, out, parse_duration, parse_time, resolve_time};
+
+/// Options for a freshly generated key.
+#[derive(Args)]
+pub(crate) struct NewKeyArgs {
+    /// Key id, 1–32 of A-Z a-z 0-9 _ - (default: today's date and a random suffix).
+    #[arg(long)]
+    id: Option<String>,
+    /// MAC algorithm.
+    #[arg(long, default_value = "HS256", value_parser = parse_algorithm)]
+    algorithm: Algorithm,
+    /// Secret length in bytes (at least 32).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(32..=1024))]
+    bytes: u16,
+}
+
+fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
+    text.parse()
+        .map_err(|e: tokenring::UnknownAlgorithm| e.to_string())
+}
+
+#[derive(Subcommand)]
+pub(crate) enum KeyringCommand {
+    /// Create a keyring file with one new active key.
+    Init {
+        /// The keyring file to create.
+        file: PathBuf,
+        #[command(flatten)]
+        key: NewKeyArgs,
+        /// Replace an existing file (its keys are lost).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a new key at the top of the keyring. Give it a future activation so every node
+    /// has it before any node signs with it.
+    Add {
+        /// The keyring file.
+        file: PathBuf,
+        #[command(flatten)]
+        key: NewKeyArgs,
+        /// Start signing this long from now (e.g. 1h); it verifies at once.
+        #[arg(long, value_parser = parse_duration, conflicts_with = "activates_at")]
+        activates_in: Option<Duration>,
+        /// Start signing at this time (RFC 3339 UTC); it verifies at once.
+        #[arg(long, value_parser = parse_time)]
+        activates_at: Option<SystemTime>,
+    },
+    /// Set when a key stops verifying: at least the longest token lifetime from now.
+    #[command(group(clap::ArgGroup::new("when").required(true).args(["expires_in", "expires_at"])))]
+    Retire {
+        /// The keyring file.
+        file: PathBuf,
+        /// The key to retire.
+        key_id: String,
+        /// Stop verifying this long from now (e.g. 7d).
+        #[arg(long, value_parser = parse_duration)]
+        expires_in: Option<Duration>,
+        /// Stop verifying at this time (RFC 3339 UTC).
+        #[arg(long, value_parser = parse_time)]
+        expires_at: Option<SystemTime>,
+    },
+    /// Disable a key at once: every token it signed is rejected. For compromised keys.
+    Revoke {
+        /// The keyring file.
+        file: PathBuf,
+        /// The key to revoke.
+        key_id: String,
+    },
+    /// Remove expired keys (and, with --revoked, disabled ones).
+    Prune {
+        /// The keyring file.
+        file: PathBuf,
+        /// Also remove revoked keys (their tokens then fail as "unknown key").
+        #[arg(long)]
+        revoked: bool,
+    },
+    /// Show every key and its state now.
+    List {
+        /// The keyring file.
+        file: PathBuf,
+    },
+    /// Validate a keyring file; exit 1 if a server would refuse it.
+    Check {
+        /// The keyring file.
+        file: PathBuf,
+    },
+}
+
+pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
+    match command {
+        KeyringCommand::Init { file, key, force } => init(&file, &key, force),
+        KeyringCommand::Add {
+            file,
+            key,
+            activates_in,
+            activates_at,
+        } => add(&file, &key, activates_in, activates_at),
+        KeyringCommand::Retire {
+            file,
+            key_id,
+            expires_in,
+            expires_at,
+        } => retire(&file, &key_id, expires_in, expires_at),
+        KeyringCommand::Revoke { file, key_id } => revoke(&file, &key_id),
+        KeyringCommand::Prune { file, revoked } => prune(&file, revoked),
+        KeyringCommand::List { file } => list(&file),
+        KeyringCommand::Check { file } => check(&file),
+    }
+}
+
+pub(crate) fn keygen(args: &NewKeyArgs) -> Result<(), Failure> {
+    let key = new_key(args, None)?;
+    let keyring = Keyring::new(vec![key])?;
+    // Print the entry exactly as it would appear in a keyring file.
+    let document: serde_json::Value = serde_json::from_str(&keyring.to_json())?;
+    let entry = &document["keys"][0];
+    out(serde_json::to_string_pretty(entry)?)
+}
+
+fn new_key(args: &NewKeyArgs, activates_at: Option<SystemTime>) -> Result<Key, Failure> {
+    let id = match &args.id {
+        Some(id) => id.clone(),
+        None => default_id()?,
+    };
+    let secret = Secret::random(usize::from(args.bytes))?;
+    Ok(Key::new(id, secret)
+        .with_algorithm(args.algorithm)
+        .with_activates_at(activates_at))
+}
+
+/// `2026-11-22-1a2b`: sortable by creation day, unique enough to add several a day.
+fn default_id() -> Result<String, Failure> {
+    let day = &format_time(SystemTime::now())[..10];
+    let suffix = Secret::random(2)?;
+    let [a, b] = suffix.expose() else {
+        return Err(Failure::new("random id suffix"));
+    };
+    Ok(format!("{day}-{a:02x}{b:02x}"))
+}
+
+fn init(file: &Path, args: &NewKeyArgs, force: bool) -> Result<(), Failure> {
+    files::ensure_absent(file, force)?;
+    let keyring = Keyring::new(vec![new_key(args, None)?])?;
+    files::write_atomically(file, &keyring)?;
+    let id = keyring.keys()[0].id();
+    out(format_args!(
+        "created {} with key {id:?} (active, signing)",
+        file.display()
+    ))
+}
+
+fn add(
+    file: &Path,
+    args: &NewKeyArgs,
+    activates_in: Option<Duration>,
+    activates_at: Option<SystemTime>,
+) -> Result<(), Failure> {
+    let keyring = files::load(file)?;
+    let activates = resolve_time(activates_in, activates_at, keyring.now())?;
+    let key = new_key(args, activates)?;
+    let id = key.id().to_owned();
+    // Newest first, as operators read the file.
+    let mut keys = vec![key];
+    keys.extend(keyring.keys().iter().cloned());
+    let updated = rebuild(&keyring, keys)?;
+    files::write_atomically(file, &updated)?;
+    match activates {
+        Some(at) if at > updated.now() => out(format_args!(
+            "added key {id:?}: pending, verifies now, signs from {}",
+            format_time(at)
+        )),
+        _ => {
+            eprintln!(
+                "tokenring: warning: key {id:?} signs at once; nodes that have not loaded it yet \
+                 will reject its tokens. Prefer --activates-in longer than your slowest rollout."
+            );
+            out(format_args!("added key {id:?}: active, signing now"))
+        }
+    }
+}
+
+fn retire(
+    file: &Path,
+    key_id: &str,
+    expires_in: Option<Duration>,
+    expires_at: Option<SystemTime>,
+) -> Result<(), Failure> {
+    let keyring = files::load(file)?;
+    let Some(at) = resolve_time(expires_in, expires_at, keyring.now())? else {
+        return Err(Failure::new("give --expires-in or --expires-at"));
+    };
+    let keys = modify(&keyring, key_id, |key| key.with_expires_at(Some(at)))?;
+    let updated = rebuild(&keyring, keys)?;
+    let successor = updated
+        .keys()
+        .iter()
+        .any(|k| k.id() != key_id && k.state_at(at) == KeyState::Active);
+    if !successor {
+        eprintln!(
+            "tokenring: warning: from {} no key will sign; add a key that activates before then",
+            format_time(at)
+        );
+    }
+    files::write_atomically(file, &updated)?;
+    out(format_args!(
+        "key {key_id:?} verifies until {}",
+        format_time(at)
+    ))
+}
+
+fn revoke(file: &Path, key_id: &str) -> Result<(), Failure> {
+    let keyring = files::load(file)?;
+    let keys = modify(&keyring, key_id, |key| key.with_disabled(true))?;
+    let updated = rebuild(&keyring, keys)?;
+    files::write_atomically(file, &updated)?;
+    if updated.signing_key().is_none() {
+        eprintln!("tokenring: warning: no key signs now; add one with `tokenring keyring add`");
+    }
+    out(format_args!(
+        "key {key_id:?} revoked: its tokens are rejected"
+    ))
+}
+
+fn prune(file: &Path, revoked: bool) -> Result<(), Failure> {
+    let keyring = files::load(file)?;
+    let now = keyring.now();
+    let (removed, kept): (Vec<&Key>, Vec<&Key>) = keyring.keys().iter().partition(|k| {
+        let state = k.state_at(now);
+        state == KeyState::Expired || (revoked && state == KeyState::Disabled)
+    });
+    if removed.is_empty() {
+        return out("nothing to prune");
+    }
+    let updated = rebuild(&keyring, kept.into_iter().cloned().collect())?;
+    files::write_atomically(file, &updated)?;
+    for key in removed {
+        out(format_args!("removed key {:?}", key.id()))?;
+    }
+    Ok(())
+}
+
+fn list(file: &Path) -> Result<(), Failure> {
+    let keyring = files::load(file)?;
+    let now = keyring.now();
+    let signing = keyring.signing_key().map(Key::id);
+    let time = |t: Option<SystemTime>| t.map_or_else(|| "-".to_owned(), format_time);
+    out(format_args!(
+        "{:<32}  {:<8}  {:<7}  {:<9}  {:<20}  {:<20}",
+        "ID", "STATE", "SIGNING", "ALGORITHM", "ACTIVATES_AT", "EXPIRES_AT"
+    ))?;
+    for key in keyring.keys() {
+        out(format_args!(
+            "{:<32}  {:<8}  {:<7}  {:<9}  {:<20}  {:<20}",
+            key.id(),
+            key.state_at(now),
+            if signing == Some(key.id()) { "yes" } else { "" },
+            key.algorithm(),
+            time(key.activates_at()),
+            time(key.expires_at()),
+        ))?;
+    }
+    Ok(())
+}
+
+fn check(file: &Path) -> Result<(), Failure> {
+    let keyring = files::load(file)?;
+    let now = keyring.now();
+    let count = |state| {
+        keyring
+            .keys()
+            .iter()
+            .filter(|k| k.state_at(now) == state)
+            .count()
+    };
+    let signing = match keyring.signing_key() {
+        Some(key) => format!("signing with {:?}", key.id()),
+        None => "no key signs now (verify-only until a pending key activates)".to_owned(),
+    };
+    out(format_args!(
+        "ok: {}: {} keys ({} active, {} pending, {} expired, {} disabled); {signing}",
+        file.display(),
+        keyring.keys().len(),
+        count(KeyState::Active),
+        count(KeyState::Pending),
+        count(KeyState::Expired),
+        count(KeyState::Disabled),
+    ))
+}
+
+/// The keyring's keys with `key_id` changed by `change`.
+fn modify(
+    keyring: &Keyring,
+    key_id: &str,
+    change: impl FnOnce(Key) -> Key,
+) -> Result<Vec<Key>, Failure> {
+    let Some(index) = keyring.keys().iter().position(|k| k.id() == key_id) else {
+        return Err(Failure::new(format!("no key {key_id:?} in the keyring")));
+    };
+    let mut keys = keyring.keys().to_vec();
+    keys[index] = change(keys[index].clone());
+    Ok(keys)
+}
+
+/// Validates the changed keys as a whole keyring, keeping the file's description and demo
+/// mark.
+fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
+    match Keyring::with_clock(keys, old.clock().clone()) {
+        Ok(keyring) => Ok(keyring
+            .with_description(old.description().map(str::to_owned))
+            .with_demo(old.is_demo())),
+        Err(err @ KeyringError::NoUsableKey) => Err(Failure::new(format!(
+            "refused, the file is unchanged: {err}; add a new key first"
+        ))),
+        Err(err) => Err(Failure::new(format!(
+            "refused, the file is unchanged: {err}"
+        ))),
+    }
+}

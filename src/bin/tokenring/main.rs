@@ -1,0 +1,132 @@
+//! `tokenring`: keys, keyrings and tokens from the command line.
+//!
+//! Exit codes: 0 success; 1 the operation failed (a token did not verify, a keyring was
+//! refused), with one line on stderr saying why; 2 bad usage.
+
+#![forbid(unsafe_code)]
+
+mod demo;
+mod files;
+mod keyring_cmd;
+mod token_cmd;
+
+use std::fmt;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "tokenring",
+    version,
+    about = "Signed, expiring, purpose-bound tokens with zero-downtime key rotation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a new key entry (JSON) with a random secret.
+    Keygen(keyring_cmd::NewKeyArgs),
+    /// Create, rotate and inspect keyring files.
+    #[command(subcommand)]
+    Keyring(keyring_cmd::KeyringCommand),
+    /// Mint a token for a JSON value with the keyring's current signing key.
+    Sign(token_cmd::SignArgs),
+    /// Verify a token; print its JSON value on stdout.
+    Verify(token_cmd::VerifyArgs),
+    /// Decode a token WITHOUT verifying it.
+    Inspect(token_cmd::InspectArgs),
+    /// Walk through sign, verify, rotate, expire and tamper on the bundled demo keyring.
+    Demo(demo::DemoArgs),
+}
+
+/// A time given relative to now (`--…-in 1h`) or absolute (`--…-at …Z`); clap makes the two
+/// flags exclusive.
+pub(crate) fn resolve_time(
+    after: Option<Duration>,
+    at: Option<SystemTime>,
+    now: SystemTime,
+) -> Result<Option<SystemTime>, Failure> {
+    match (after, at) {
+        (Some(after), _) => now
+            .checked_add(after)
+            .map(Some)
+            .ok_or_else(|| Failure::new("duration is too long")),
+        (None, at) => Ok(at),
+    }
+}
+
+/// `15m`, `1h 30m`, `30days`.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 15m, 2h, 30days)"))
+}
+
+/// RFC 3339 UTC, like `2026-12-01T00:00:00Z`.
+pub(crate) fn parse_time(text: &str) -> Result<SystemTime, String> {
+    humantime::parse_rfc3339(text)
+        .map_err(|e| format!("{e} (expected an RFC 3339 UTC time like 2026-12-01T00:00:00Z)"))
+}
+
+pub(crate) fn format_time(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// Why a command failed; printed as one line, exit status 1.
+#[derive(Debug)]
+pub(crate) struct Failure(String);
+
+impl Failure {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the source error looked like.
+        f.write_str(&self.0.replace('\n', " "))
+    }
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Self(err.to_string())
+    }
+}
+
+/// Writes to stdout, turning a closed pipe into an error rather than a panic.
+pub(crate) fn out(text: impl fmt::Display) -> Result<(), Failure> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout().lock(), "{text}")
+        .map_err(|e| Failure::new(format!("cannot write to stdout: {e}")))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with status 0; usage errors to stderr with 2.
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = match cli.command {
+        Command::Keygen(args) => keyring_cmd::keygen(&args),
+        Command::Keyring(command) => keyring_cmd::run(command),
+        Command::Sign(args) => token_cmd::sign(&args),
+        Command::Verify(args) => token_cmd::verify(&args),
+        Command::Inspect(args) => token_cmd::inspect(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("tokenring: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! `tokenring sign`, `verify` and `inspect`.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use clap::Args;
+use serde_json::{Value, json};
+use tokenring::{DEFAULT_SALT, TokenOptions, Verifier};
+
+use crate::{Failure, files, format_time, out, parse_duration, parse_time};
+
+#[derive(Args)]
+pub(crate) struct SignArgs {
+    /// The keyring file.
+    #[arg(long)]
+    keyring: PathBuf,
+    /// Purpose label the keys are derived for; must match at verification.
+    #[arg(long, default_value = DEFAULT_SALT)]
+    salt: String,
+    /// Purpose bound into the token; verification must ask for the same one.
+    #[arg(long)]
+    purpose: Option<String>,
+    /// Expire this long from now (e.g. 15m, 2h, 7d).
+    #[arg(long, value_parser = parse_duration, conflicts_with = "expires_at")]
+    expires_in: Option<Duration>,
+    /// Expire at this time (RFC 3339 UTC).
+    #[arg(long, value_parser = parse_time)]
+    expires_at: Option<SystemTime>,
+    /// The value to sign, as JSON (e.g. '{"user":42}' or '"text"'); - reads stdin.
+    #[arg(value_name = "JSON")]
+    value: String,
+}
+
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    /// The keyring file.
+    #[arg(long)]
+    keyring: PathBuf,
+    /// Purpose label the keys are derived for; must match the one used to sign.
+    #[arg(long, default_value = DEFAULT_SALT)]
+    salt: String,
+    /// The purpose the token must carry (none if omitted).
+    #[arg(long)]
+    purpose: Option<String>,
+    /// Accept tokens this long past their expiry (clock skew).
+    #[arg(long, value_parser = parse_duration)]
+    leeway: Option<Duration>,
+    /// The token; - reads stdin.
+    token: String,
+}
+
+#[derive(Args)]
+pub(crate) struct InspectArgs {
+    /// The token; - reads stdin.
+    token: String,
+}
+
+/// The argument itself, or standard input for `-`, trimmed of surrounding whitespace.
+fn argument(text: &str) -> Result<String, Failure> {
+    if text != "-" {
+        return Ok(text.trim().to_owned());
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .take(1 << 20)
+        .read_to_string(&mut input)
+        .map_err(|e| Failure::new(format!("cannot read stdin: {e}")))?;
+    Ok(input.trim().to_owned())
+}
+
+pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
+    let value: Value = serde_json::from_str(&argument(&args.value)?)
+        .map_err(|e| Failure::new(format!("the value is not JSON: {e}")))?;
+    let keyring = files::load(&args.keyring)?;
+    let verifier = Verifier::new(keyring, args.salt.clone());
+    let mut options = TokenOptions::new();
+    if let Some(purpose) = &args.purpose {
+        options = options.purpose(purpose);
+    }
+    if let Some(after) = args.expires_in {
+        options = options.expires_in(after);
+    }
+    if let Some(at) = args.expires_at {
+        options = options.expires_at(at);
+    }
+    out(verifier.generate(&value, options)?)
+}
+
+pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let token = argument(&args.token)?;
+    let keyring = files::load(&args.keyring)?;
+    let verifier = Verifier::builder(keyring)
+        .salt(args.salt.clone())
+        .leeway(args.leeway.unwrap_or_default())
+        .build();
+    let verified = verifier
+        .verify::<Value>(&token, args.purpose.as_deref())
+        .map_err(|e| Failure::new(format!("token rejected: {e}")))?;
+    if !verified.is_current_key {
+        eprintln!(
+            "tokenring: note: verified with key {:?}, which no longer signs; re-issue long-lived tokens",
+            verified.key_id
+        );
+    }
+    out(verified.value)
+}
+
+pub(crate) fn inspect(args: &InspectArgs) -> Result<(), Failure> {
+    let token = argument(&args.token)?;
+    let claims = tokenring::inspect::decode_unverified(&token)
+        .map_err(|e| Failure::new(format!("cannot decode: {e}")))?;
+    eprintln!(
+        "tokenring: warning: NOT VERIFIED. Anyone can write a token that decodes; \
+         only `tokenring verify` checks the signature."
+    );
+    let algorithm = match claims.tag_len {
+        32 => "HS256",
+        48 => "HS384",
+        64 => "HS512",
+        _ => "unknown",
+    };
+    let expired = claims.expires_at.map(|at| at <= SystemTime::now());
+    out(serde_json::to_string_pretty(&json!({
+        "verified": false,
+        "format": "v1",
+        "key_id": claims.key_id,
+        "tag_algorithm": algorithm,
+        "purpose": claims.purpose,
+        "expires_at": claims.expires_at.map(format_time),
+        "expired": expired,
+        "value": claims.value,
+    }))?)
+}

@@ -1,0 +1,121 @@
+//! The native v1 format: `v1.KID.PAYLOAD.TAG` (docs/FORMAT.md has the exact bytes).
+//!
+//! Splitting touches no key and decodes nothing: the key is looked up by id and the MAC
+//! checked over the raw bytes before the payload's base64 or JSON is read.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::algorithm::{KeyedMac, MAX_TAG_LEN};
+use crate::error::Malformed;
+use crate::keyring::is_valid_key_id;
+
+/// base64url without padding; decoding refuses non-canonical trailing bits, so each tag and
+/// payload has exactly one spelling.
+pub(crate) const B64: base64::engine::GeneralPurpose =
+    base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+pub(crate) const PREFIX: &str = "v1.";
+
+/// A token cut at its dots, nothing decoded.
+pub(crate) struct Parts<'a> {
+    pub key_id: &'a str,
+    /// Every byte before the last dot: what the MAC covers.
+    pub signed: &'a [u8],
+    pub payload: &'a [u8],
+    pub tag: &'a [u8],
+}
+
+pub(crate) fn split(token: &str) -> Result<Parts<'_>, Malformed> {
+    let bytes = token.as_bytes();
+    let rest = bytes
+        .strip_prefix(PREFIX.as_bytes())
+        .ok_or(Malformed::Version)?;
+    let kid_len = rest
+        .iter()
+        .position(|&b| b == b'.')
+        .ok_or(Malformed::Structure)?;
+    let key_id = &rest[..kid_len];
+    if !is_valid_key_id(key_id) {
+        return Err(Malformed::KeyId);
+    }
+    let body = &rest[kid_len + 1..];
+    let payload_len = body
+        .iter()
+        .rposition(|&b| b == b'.')
+        .ok_or(Malformed::Structure)?;
+    let (payload, tag) = (&body[..payload_len], &body[payload_len + 1..]);
+    if payload.is_empty() || tag.is_empty() {
+        return Err(Malformed::Structure);
+    }
+    Ok(Parts {
+        // The id grammar is ASCII, so this slice is on char boundaries.
+        key_id: &token[PREFIX.len()..PREFIX.len() + kid_len],
+        signed: &bytes[..PREFIX.len() + kid_len + 1 + payload_len],
+        payload,
+        tag,
+    })
+}
+
+/// Decodes a tag of exactly `mac`'s length onto the stack and checks it in constant time.
+/// `Err` means the tag is not even well-formed; `Ok(false)` that it does not match.
+pub(crate) fn check_tag(mac: &KeyedMac, parts: &Parts<'_>) -> Result<bool, Malformed> {
+    let tag_len = mac.algorithm().tag_len();
+    if parts.tag.len() != encoded_len(tag_len) {
+        return Err(Malformed::Tag);
+    }
+    // decode_slice sizes its check by a conservative estimate, up to 2 bytes over.
+    let mut tag = [0u8; MAX_TAG_LEN + 3];
+    match B64.decode_slice(parts.tag, &mut tag) {
+        Ok(n) if n == tag_len => Ok(mac.verify(parts.signed, &tag[..tag_len])),
+        _ => Err(Malformed::Tag),
+    }
+}
+
+/// Unpadded base64 length of `n` bytes.
+pub(crate) const fn encoded_len(n: usize) -> usize {
+    (n * 4).div_ceil(3)
+}
+
+/// The signed JSON object. Field order on output is fixed (`dat`, `pur`, `exp`) so that
+/// tokens are reproducible; input accepts any order but no unknown or duplicate fields.
+#[derive(Serialize)]
+pub(crate) struct EnvelopeOut<'a, T: ?Sized> {
+    pub dat: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pur: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EnvelopeIn<'a, T> {
+    pub dat: T,
+    #[serde(borrow, default)]
+    pub pur: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub exp: Option<u64>,
+}
+
+/// Payloads up to this many decoded bytes are decoded on the stack.
+const STACK_PAYLOAD: usize = 768;
+
+/// Decodes the payload's base64 into a stack buffer when it fits (a heap one otherwise)
+/// and hands the bytes to `f`.
+pub(crate) fn with_payload<R>(payload: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<R, Malformed> {
+    // Conservative estimate decode_slice requires of the output buffer.
+    let estimate = payload.len().div_ceil(4) * 3;
+    if estimate <= STACK_PAYLOAD {
+        let mut buf = [0u8; STACK_PAYLOAD];
+        let n = B64
+            .decode_slice(payload, &mut buf)
+            .map_err(|_| Malformed::Payload)?;
+        Ok(f(&buf[..n]))
+    } else {
+        let bytes = B64.decode(payload).map_err(|_| Malformed::Payload)?;
+        Ok(f(&bytes))
+    }
+}

@@ -1,0 +1,340 @@
+//! Errors, one enum per layer, each variant something a caller can act on.
+//!
+//! Messages name the key id, the field and what was expected; they never contain key
+//! material.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// Problems with key material itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// The text is not standard base64.
+    #[error("not valid base64 (standard alphabet, padding optional)")]
+    InvalidBase64,
+    /// A master key below the minimum length.
+    #[error("secret is {len} bytes; at least {min} are required")]
+    TooShort {
+        /// Bytes given.
+        len: usize,
+        /// Bytes required.
+        min: usize,
+    },
+    /// A derived key length HKDF cannot produce.
+    #[error("derived key length {len} is outside 1..={max}")]
+    InvalidLength {
+        /// Length asked for.
+        len: usize,
+        /// Longest possible.
+        max: usize,
+    },
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed: {0}")]
+    Random(String),
+}
+
+/// Which key entry an error is about: its position in the file and, when it has a usable
+/// one, its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    /// Zero-based position in the `keys` array.
+    pub index: usize,
+    /// The entry's id, if it had a string one.
+    pub id: Option<String>,
+}
+
+impl fmt::Display for KeyRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.id {
+            Some(id) => write!(f, "key {:?} (keys[{}])", shorten(id), self.index),
+            None => write!(f, "key keys[{}]", self.index),
+        }
+    }
+}
+
+/// Caps echoed user input so a hostile file cannot flood a log line.
+fn shorten(s: &str) -> String {
+    const MAX: usize = 64;
+    match s.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
+}
+
+/// Why a keyring was refused. A keyring that fails validation never exists, so a running
+/// process keeps its last good one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyringError {
+    /// The keyring file could not be read.
+    #[error("cannot read keyring file {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The environment variable is unset or not UTF-8.
+    #[error("environment variable {name} {problem}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// `"is not set"` or `"is not valid UTF-8"`.
+        problem: &'static str,
+    },
+    /// The text is not JSON of the keyring's shape (syntax, top-level fields, duplicate
+    /// fields). Serde's message names the field; line and column locate it.
+    #[error("keyring JSON at line {line}, column {column}: {message}")]
+    Json {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// The `keys` array is empty.
+    #[error("keyring has no keys")]
+    NoKeys,
+    /// Every key is expired or disabled: nothing could verify a token.
+    #[error("keyring has no key that verifies now (all are expired or disabled)")]
+    NoUsableKey,
+    /// A key entry lacks a required field.
+    #[error("{key}: missing field {field:?}")]
+    MissingField {
+        /// The entry.
+        key: KeyRef,
+        /// The field.
+        field: &'static str,
+    },
+    /// A key entry has a field this format does not define (often a typo).
+    #[error(
+        "{key}: unknown field {field:?} (expected id, algorithm, secret, activates_at, expires_at, disabled)"
+    )]
+    UnknownField {
+        /// The entry.
+        key: KeyRef,
+        /// The field as written.
+        field: String,
+    },
+    /// A field holds the wrong JSON type.
+    #[error("{key}: field {field:?} must be {expected}")]
+    WrongType {
+        /// The entry.
+        key: KeyRef,
+        /// The field.
+        field: &'static str,
+        /// The type expected.
+        expected: &'static str,
+    },
+    /// An id outside `[A-Za-z0-9_-]{1,32}`.
+    #[error("{key}: field \"id\" must be 1 to 32 of A-Z a-z 0-9 _ -")]
+    InvalidKeyId {
+        /// The entry.
+        key: KeyRef,
+    },
+    /// Two entries share an id.
+    #[error("{key}: duplicate id (first used by keys[{first}])")]
+    DuplicateKeyId {
+        /// The second entry.
+        key: KeyRef,
+        /// Position of the first.
+        first: usize,
+    },
+    /// The secret is not base64.
+    #[error("{key}: field \"secret\" is not valid base64 (standard alphabet)")]
+    InvalidBase64 {
+        /// The entry.
+        key: KeyRef,
+    },
+    /// The secret is shorter than [`crate::Secret::MIN_MASTER_LEN`].
+    #[error("{key}: field \"secret\" is {len} bytes; at least {min} are required")]
+    SecretTooShort {
+        /// The entry.
+        key: KeyRef,
+        /// Decoded length.
+        len: usize,
+        /// Required length.
+        min: usize,
+    },
+    /// An algorithm name other than HS256, HS384, HS512.
+    #[error("{key}: field \"algorithm\" is {algorithm:?}; expected HS256, HS384 or HS512")]
+    UnknownAlgorithm {
+        /// The entry.
+        key: KeyRef,
+        /// The name as written.
+        algorithm: String,
+    },
+    /// A timestamp that is not RFC 3339 UTC (`2026-12-01T00:00:00Z`).
+    #[error(
+        "{key}: field {field:?} is {value:?}; expected an RFC 3339 UTC time like 2026-12-01T00:00:00Z"
+    )]
+    InvalidTimestamp {
+        /// The entry.
+        key: KeyRef,
+        /// `activates_at` or `expires_at`.
+        field: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// `expires_at` is not after `activates_at`: the key could never be used.
+    #[error("{key}: field \"expires_at\" must be later than \"activates_at\"")]
+    ExpiresBeforeActivation {
+        /// The entry.
+        key: KeyRef,
+    },
+}
+
+impl KeyringError {
+    pub(crate) fn json(err: &serde_json::Error) -> Self {
+        // serde_json appends " at line L column C"; we carry those as fields instead.
+        let message = err.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(cut) => message[..cut].to_owned(),
+            None => message,
+        };
+        Self::Json {
+            line: err.line(),
+            column: err.column(),
+            message,
+        }
+    }
+
+    /// The key entry this error is about, if it is about one.
+    pub fn key(&self) -> Option<&KeyRef> {
+        match self {
+            Self::MissingField { key, .. }
+            | Self::UnknownField { key, .. }
+            | Self::WrongType { key, .. }
+            | Self::InvalidKeyId { key }
+            | Self::DuplicateKeyId { key, .. }
+            | Self::InvalidBase64 { key }
+            | Self::SecretTooShort { key, .. }
+            | Self::UnknownAlgorithm { key, .. }
+            | Self::InvalidTimestamp { key, .. }
+            | Self::ExpiresBeforeActivation { key } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// What is wrong with a token's shape. Reported before any key is used, or — for the
+/// payload — after the MAC held (which only a holder of the key can cause).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// It does not start with `v1.`.
+    Version,
+    /// It is not `v1.KID.PAYLOAD.TAG`.
+    Structure,
+    /// The key id is not 1 to 32 of `[A-Za-z0-9_-]`.
+    KeyId,
+    /// The tag is not base64url of the key's tag length.
+    Tag,
+    /// The payload is not base64url of a JSON envelope.
+    Payload,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Version => "not a tokenring v1 token (expected it to start with \"v1.\")",
+            Self::Structure => "expected four dot-separated parts: v1.KEY_ID.PAYLOAD.TAG",
+            Self::KeyId => "key id must be 1 to 32 of A-Z a-z 0-9 _ -",
+            Self::Tag => "signature is not base64url of the right length",
+            Self::Payload => "payload is not a base64url JSON envelope",
+        })
+    }
+}
+
+/// Why a token was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// Longer than the verifier's cap; refused before any other work.
+    #[error("token is {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// Token length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not a well-formed token.
+    #[error("malformed token: {0}")]
+    Malformed(Malformed),
+    /// No key in the keyring has this id (never existed, or pruned).
+    #[error("unknown key {key_id:?}")]
+    UnknownKey {
+        /// The id the token named.
+        key_id: String,
+    },
+    /// The MAC does not match: tampered, or signed for another salt or keyring.
+    #[error("bad signature (key {key_id:?})")]
+    BadSignature {
+        /// The key the token named.
+        key_id: String,
+    },
+    /// The key was revoked (`disabled`).
+    #[error("key {key_id:?} is revoked")]
+    KeyDisabled {
+        /// The key.
+        key_id: String,
+    },
+    /// The key is past its `expires_at`.
+    #[error("key {key_id:?} expired at {}", humantime::format_rfc3339_seconds(*at))]
+    KeyExpired {
+        /// The key.
+        key_id: String,
+        /// When it expired.
+        at: SystemTime,
+    },
+    /// The token is past its expiry (plus the verifier's leeway).
+    #[error("token expired at {}", humantime::format_rfc3339_seconds(*at))]
+    Expired {
+        /// When it expired.
+        at: SystemTime,
+    },
+    /// The token was minted for another purpose (or for none, or only for one).
+    #[error("purpose mismatch: token is for {}, expected {}", describe(found.as_deref()), describe(expected.as_deref()))]
+    PurposeMismatch {
+        /// The purpose the caller asked for.
+        expected: Option<String>,
+        /// The purpose in the token.
+        found: Option<String>,
+    },
+    /// The signature holds but the value does not decode as the requested type.
+    #[error("signature valid, but the value does not decode as the requested type: {0}")]
+    InvalidValue(String),
+}
+
+fn describe(purpose: Option<&str>) -> String {
+    match purpose {
+        Some(p) => format!("{:?}", shorten(p)),
+        None => "no purpose".to_owned(),
+    }
+}
+
+/// Why a token could not be minted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// No key is active now: every key is pending, expired or disabled.
+    #[error("no key is active now, so none can sign (keys that are pending still verify)")]
+    NoSigningKey,
+    /// The value could not be serialised as JSON.
+    #[error("value cannot be serialised as JSON: {0}")]
+    Serialize(String),
+    /// The expiry is before 1970 or too far in the future to represent.
+    #[error("expiry is out of range")]
+    InvalidExpiry,
+    /// The token would exceed the verifier's size cap, so it could never verify.
+    #[error("token would be {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// The token's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}

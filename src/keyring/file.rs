@@ -1,0 +1,265 @@
+//! The keyring JSON format (keyrings/README.md): strict parsing and canonical writing.
+//!
+//! Parsing is strict because a keyring is security configuration: an unknown field is far
+//! more likely a typo (`expire_at`) than an extension, and a typo must not silently leave a
+//! key alive. Serde checks the document's shape and duplicate fields; each key entry is then
+//! checked by hand so every error names the key and the field.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use zeroize::{Zeroize as _, Zeroizing};
+
+use super::{Key, Keyring};
+use crate::algorithm::Algorithm;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{KeyRef, KeyringError};
+use crate::secret::Secret;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    keys: Vec<Entry>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    demo: bool,
+}
+
+/// One key entry's fields in file order, refusing duplicates (which `serde_json::Value`
+/// would silently collapse to the last).
+struct Entry(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = Entry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key entry object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
+                let mut fields: Vec<(String, Value)> = Vec::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    if fields.iter().any(|(seen, _)| *seen == name) {
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate field `{name}` in a key entry"
+                        )));
+                    }
+                    let value = map.next_value()?;
+                    fields.push((name, value));
+                }
+                Ok(Entry(fields))
+            }
+        }
+        deserializer.deserialize_map(EntryVisitor)
+    }
+}
+
+impl Drop for Entry {
+    // The secret's base64 text is key material too.
+    fn drop(&mut self) {
+        for (name, value) in &mut self.0 {
+            if name == "secret" {
+                if let Value::String(s) = value {
+                    s.zeroize();
+                }
+            }
+        }
+    }
+}
+
+const FIELDS: [&str; 6] = [
+    "id",
+    "algorithm",
+    "secret",
+    "activates_at",
+    "expires_at",
+    "disabled",
+];
+
+impl Keyring {
+    /// Parses and validates a keyring document against the system clock.
+    ///
+    /// ```
+    /// let keyring = tokenring::Keyring::from_json(r#"{"keys": [
+    ///     {"id": "k1", "secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+    /// ]}"#)?;
+    /// assert_eq!(keyring.keys()[0].id(), "k1");
+    /// # Ok::<(), tokenring::KeyringError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Any [`KeyringError`] about content; each names the key and the field.
+    pub fn from_json(json: &str) -> Result<Self, KeyringError> {
+        Self::from_json_with_clock(json, Arc::new(SystemClock))
+    }
+
+    /// Parses and validates a keyring document; key states will be read from `clock`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Keyring::from_json`].
+    pub fn from_json_with_clock(json: &str, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
+        let document: Document = serde_json::from_str(json).map_err(|e| KeyringError::json(&e))?;
+        let keys = document
+            .keys
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| parse_entry(index, entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::with_clock(keys, clock)?
+            .with_description(document.description)
+            .with_demo(document.demo))
+    }
+
+    /// The keyring as a JSON document in the format [`Keyring::from_json`] reads, with
+    /// secrets in it; the returned string is wiped on drop.
+    pub fn to_json(&self) -> Zeroizing<String> {
+        #[derive(Serialize)]
+        struct DocumentOut<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            description: Option<&'a str>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            demo: bool,
+            keys: Vec<EntryOut<'a>>,
+        }
+        #[derive(Serialize)]
+        struct EntryOut<'a> {
+            id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            algorithm: Option<&'static str>,
+            #[serde(serialize_with = "serialize_zeroizing")]
+            secret: Zeroizing<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            activates_at: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            expires_at: Option<String>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            disabled: bool,
+        }
+        let document = DocumentOut {
+            description: self.description(),
+            demo: self.is_demo(),
+            keys: self
+                .keys()
+                .iter()
+                .map(|key| EntryOut {
+                    id: key.id(),
+                    algorithm: (key.algorithm() != Algorithm::default())
+                        .then(|| key.algorithm().name()),
+                    secret: key.secret().to_base64(),
+                    activates_at: key.activates_at().map(format_time),
+                    expires_at: key.expires_at().map(format_time),
+                    disabled: key.is_disabled(),
+                })
+                .collect(),
+        };
+        // Serialising strings and booleans into a Vec cannot fail.
+        let mut out = serde_json::to_string_pretty(&document).unwrap_or_default();
+        out.push('\n');
+        Zeroizing::new(out)
+    }
+}
+
+fn serialize_zeroizing<S: serde::Serializer>(
+    text: &Zeroizing<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(text)
+}
+
+/// RFC 3339 UTC to the second, the form keyring files use.
+pub(crate) fn format_time(at: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// RFC 3339 UTC (`Z` suffix, optional fraction), the form keyring files use.
+pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339(text).ok()
+}
+
+fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
+    let id = entry
+        .0
+        .iter()
+        .find(|(name, _)| name == "id")
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_owned);
+    let key = KeyRef { index, id };
+    if let Some((name, _)) = entry.0.iter().find(|(n, _)| !FIELDS.contains(&n.as_str())) {
+        return Err(KeyringError::UnknownField {
+            key,
+            field: name.clone(),
+        });
+    }
+    let mut take = |field: &'static str| {
+        entry
+            .0
+            .iter_mut()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| std::mem::take(value))
+    };
+    let wrong_type = |field, expected| KeyringError::WrongType {
+        key: key.clone(),
+        field,
+        expected,
+    };
+
+    let id = match take("id") {
+        Some(Value::String(id)) => id,
+        Some(_) => return Err(wrong_type("id", "a string")),
+        None => return Err(KeyringError::MissingField { key, field: "id" }),
+    };
+    let algorithm = match take("algorithm") {
+        None => Algorithm::default(),
+        Some(Value::String(name)) => name.parse().map_err(|_| KeyringError::UnknownAlgorithm {
+            key: key.clone(),
+            algorithm: name.clone(),
+        })?,
+        Some(_) => return Err(wrong_type("algorithm", "a string")),
+    };
+    let secret = match take("secret") {
+        Some(Value::String(text)) => {
+            let text = Zeroizing::new(text);
+            Secret::from_base64(&text)
+                .map_err(|_| KeyringError::InvalidBase64 { key: key.clone() })?
+        }
+        Some(_) => return Err(wrong_type("secret", "a base64 string")),
+        None => {
+            return Err(KeyringError::MissingField {
+                key,
+                field: "secret",
+            });
+        }
+    };
+    let mut time = |field: &'static str| match take(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => match parse_time(&text) {
+            Some(at) => Ok(Some(at)),
+            None => Err(KeyringError::InvalidTimestamp {
+                key: key.clone(),
+                field,
+                value: text,
+            }),
+        },
+        Some(_) => Err(wrong_type(field, "an RFC 3339 UTC time string")),
+    };
+    let activates_at = time("activates_at")?;
+    let expires_at = time("expires_at")?;
+    let disabled = match take("disabled") {
+        None => false,
+        Some(Value::Bool(b)) => b,
+        Some(_) => return Err(wrong_type("disabled", "true or false")),
+    };
+    Ok(Key::new(id, secret)
+        .with_algorithm(algorithm)
+        .with_activates_at(activates_at)
+        .with_expires_at(expires_at)
+        .with_disabled(disabled))
+}

@@ -1,0 +1,337 @@
+//! Keys, their lifecycle, and the validated, immutable set of them a process trusts.
+//!
+//! A [`Keyring`] is a snapshot: once built it never changes, so it can be shared as an
+//! `Arc<Keyring>` by every thread and replaced whole when a new file arrives. Validation
+//! happens in the constructors; an invalid keyring never exists.
+//!
+//! Key states are evaluated against the keyring's [`Clock`] each time they are asked for, not
+//! frozen at load: a key with `activates_at` in the future verifies at once and starts
+//! signing at that instant, on every node, with no reload.
+
+mod file;
+mod source;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::algorithm::Algorithm;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{KeyRef, KeyringError};
+use crate::secret::Secret;
+
+/// The lifecycle state of a key at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    /// Before `activates_at`: verifies, never signs. How a new key reaches every node before
+    /// any node signs with it.
+    Pending,
+    /// Verifies; the newest active key signs.
+    Active,
+    /// At or after `expires_at`: rejected.
+    Expired,
+    /// Revoked: rejected at once, whatever its times say.
+    Disabled,
+}
+
+impl KeyState {
+    /// Whether tokens signed with a key in this state are accepted.
+    pub fn verifies(self) -> bool {
+        matches!(self, Self::Pending | Self::Active)
+    }
+
+    /// Lower-case name: `pending`, `active`, `expired`, `disabled`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Expired => "expired",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl fmt::Display for KeyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One key: an id, an algorithm, a master secret and an optional validity window.
+///
+/// Built with [`Key::new`] and the `with_*` methods; checked when put in a [`Keyring`].
+#[derive(Clone, Debug)]
+pub struct Key {
+    id: Arc<str>,
+    algorithm: Algorithm,
+    secret: Secret,
+    activates_at: Option<SystemTime>,
+    expires_at: Option<SystemTime>,
+    disabled: bool,
+}
+
+impl Key {
+    /// An active HS256 key with no expiry.
+    pub fn new(id: impl Into<Arc<str>>, secret: Secret) -> Self {
+        Self {
+            id: id.into(),
+            algorithm: Algorithm::default(),
+            secret,
+            activates_at: None,
+            expires_at: None,
+            disabled: false,
+        }
+    }
+
+    /// Sets the MAC algorithm.
+    #[must_use]
+    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Sets when the key starts signing (it verifies from the moment it is loaded).
+    #[must_use]
+    pub fn with_activates_at(mut self, at: Option<SystemTime>) -> Self {
+        self.activates_at = at;
+        self
+    }
+
+    /// Sets when the key stops verifying.
+    #[must_use]
+    pub fn with_expires_at(mut self, at: Option<SystemTime>) -> Self {
+        self.expires_at = at;
+        self
+    }
+
+    /// Revokes (or restores) the key.
+    #[must_use]
+    pub fn with_disabled(mut self, disabled: bool) -> Self {
+        self.disabled = disabled;
+        self
+    }
+
+    /// The id tokens carry.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub(crate) fn shared_id(&self) -> &Arc<str> {
+        &self.id
+    }
+
+    /// The MAC algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The master secret. Verifiers derive per-salt keys from it.
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+
+    /// When the key starts signing, if set.
+    pub fn activates_at(&self) -> Option<SystemTime> {
+        self.activates_at
+    }
+
+    /// When the key stops verifying, if set.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.expires_at
+    }
+
+    /// Whether the key is revoked.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled
+    }
+
+    /// The key's state at `now`. Revocation wins over everything; expiry over activation.
+    pub fn state_at(&self, now: SystemTime) -> KeyState {
+        if self.disabled {
+            KeyState::Disabled
+        } else if self.expires_at.is_some_and(|at| now >= at) {
+            KeyState::Expired
+        } else if self.activates_at.is_some_and(|at| now < at) {
+            KeyState::Pending
+        } else {
+            KeyState::Active
+        }
+    }
+}
+
+/// Whether `id` matches `[A-Za-z0-9_-]{1,32}`, the key id grammar.
+pub(crate) fn is_valid_key_id(id: &[u8]) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+}
+
+/// A validated, immutable set of keys and the clock their states are read against.
+///
+/// ```
+/// use tokenring::{Key, Keyring, KeyState, Secret};
+///
+/// let keyring = Keyring::new(vec![Key::new("2026-11", Secret::from_bytes([1u8; 32]))])?;
+/// assert_eq!(keyring.signing_key().map(|k| k.id()), Some("2026-11"));
+/// assert_eq!(keyring.state("2026-11"), Some(KeyState::Active));
+/// # Ok::<(), tokenring::KeyringError>(())
+/// ```
+pub struct Keyring {
+    keys: Vec<Key>,
+    by_id: HashMap<Arc<str>, usize>,
+    // Indices of keys in signing preference: latest `activates_at` first (absent = earliest),
+    // file order breaking ties. The signer is the first one active now.
+    signing_order: Vec<usize>,
+    clock: Arc<dyn Clock>,
+    description: Option<String>,
+    demo: bool,
+}
+
+impl Keyring {
+    /// Validates `keys` against the system clock.
+    ///
+    /// # Errors
+    ///
+    /// See [`Keyring::with_clock`].
+    pub fn new(keys: Vec<Key>) -> Result<Self, KeyringError> {
+        Self::with_clock(keys, Arc::new(SystemClock))
+    }
+
+    /// Validates `keys`; their states will be read from `clock`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::NoKeys`], [`KeyringError::InvalidKeyId`],
+    /// [`KeyringError::DuplicateKeyId`], [`KeyringError::SecretTooShort`],
+    /// [`KeyringError::ExpiresBeforeActivation`], or [`KeyringError::NoUsableKey`] if no key
+    /// verifies now. A keyring whose keys are all pending is valid: it verifies and cannot
+    /// sign.
+    pub fn with_clock(keys: Vec<Key>, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
+        if keys.is_empty() {
+            return Err(KeyringError::NoKeys);
+        }
+        let mut by_id = HashMap::with_capacity(keys.len());
+        for (index, key) in keys.iter().enumerate() {
+            let key_ref = || KeyRef {
+                index,
+                id: Some(key.id().to_owned()),
+            };
+            if !is_valid_key_id(key.id().as_bytes()) {
+                return Err(KeyringError::InvalidKeyId { key: key_ref() });
+            }
+            if key.secret.len() < Secret::MIN_MASTER_LEN {
+                return Err(KeyringError::SecretTooShort {
+                    key: key_ref(),
+                    len: key.secret.len(),
+                    min: Secret::MIN_MASTER_LEN,
+                });
+            }
+            if let (Some(from), Some(to)) = (key.activates_at, key.expires_at) {
+                if to <= from {
+                    return Err(KeyringError::ExpiresBeforeActivation { key: key_ref() });
+                }
+            }
+            if let Some(&first) = by_id.get(key.id()) {
+                return Err(KeyringError::DuplicateKeyId {
+                    key: key_ref(),
+                    first,
+                });
+            }
+            by_id.insert(Arc::clone(&key.id), index);
+        }
+        let now = clock.now();
+        if !keys.iter().any(|k| k.state_at(now).verifies()) {
+            return Err(KeyringError::NoUsableKey);
+        }
+        let mut signing_order: Vec<usize> = (0..keys.len()).collect();
+        // Stable sort: equal activation times keep file order.
+        signing_order.sort_by(|&a, &b| keys[b].activates_at.cmp(&keys[a].activates_at));
+        Ok(Self {
+            keys,
+            by_id,
+            signing_order,
+            clock,
+            description: None,
+            demo: false,
+        })
+    }
+
+    /// Sets the free-text description kept in the file.
+    #[must_use]
+    pub fn with_description(mut self, description: Option<String>) -> Self {
+        self.description = description;
+        self
+    }
+
+    /// Marks the keyring as a demo keyring: its secrets are public, never use it for real.
+    #[must_use]
+    pub fn with_demo(mut self, demo: bool) -> Self {
+        self.demo = demo;
+        self
+    }
+
+    /// The keys, in file order.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// The key with this id, in O(1).
+    pub fn get(&self, id: &str) -> Option<&Key> {
+        self.index_of(id).map(|i| &self.keys[i])
+    }
+
+    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The clock key states are read against.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The current time by the keyring's clock.
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// The state of key `id` now, or `None` if there is no such key.
+    pub fn state(&self, id: &str) -> Option<KeyState> {
+        self.get(id).map(|k| k.state_at(self.now()))
+    }
+
+    /// The key that signs now: the active key with the latest `activates_at` (a key without
+    /// one counts as the earliest), the first in the file among equals. `None` when no key
+    /// is active.
+    pub fn signing_key(&self) -> Option<&Key> {
+        self.signing_index_at(self.now()).map(|i| &self.keys[i])
+    }
+
+    pub(crate) fn signing_index_at(&self, now: SystemTime) -> Option<usize> {
+        self.signing_order
+            .iter()
+            .copied()
+            .find(|&i| self.keys[i].state_at(now) == KeyState::Active)
+    }
+
+    /// The free-text description, if the file had one.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// Whether this is a demo keyring (public secrets).
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring")
+            .field("keys", &self.keys)
+            .field("clock", &self.clock)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,460 @@
+//! Minting and checking native v1 tokens with a keyring.
+//!
+//! A [`Verifier`] binds a keyring snapshot to a *salt* — the purpose label its keys are
+//! derived for — and to defaults (size cap, clock leeway, expiry). Building one derives a
+//! keyed HMAC state per key; after that, signing and verifying do no derivation, take no
+//! lock, and allocate only the token (signing) or the decoded value (verifying).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use serde::Serialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+
+use crate::algorithm::KeyedMac;
+use crate::clock::unix_seconds;
+use crate::codec::native::{self, B64, EnvelopeIn, EnvelopeOut, PREFIX};
+use crate::error::{Malformed, SignError, VerifyError};
+use crate::key_generator::KeyGenerator;
+use crate::keyring::{Key, KeyState, Keyring};
+
+/// The salt a verifier uses unless given one.
+pub const DEFAULT_SALT: &str = "tokenring";
+
+/// The default cap on token length, checked before anything else.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
+
+/// When a token expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Expiry {
+    /// The verifier's default expiry (none unless configured).
+    #[default]
+    Default,
+    /// Never, whatever the verifier's default.
+    Never,
+    /// This long after signing.
+    In(Duration),
+    /// At this time (to the second, rounded down).
+    At(SystemTime),
+}
+
+/// What to bind into one token besides its value.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokenring::TokenOptions;
+///
+/// let options = TokenOptions::new().purpose("password_reset").expires_in(Duration::from_secs(900));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenOptions<'a> {
+    purpose: Option<&'a str>,
+    expiry: Expiry,
+}
+
+impl<'a> TokenOptions<'a> {
+    /// No purpose, the verifier's default expiry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Binds a purpose: the token verifies only when this exact purpose is asked for.
+    #[must_use]
+    pub fn purpose(mut self, purpose: &'a str) -> Self {
+        self.purpose = Some(purpose);
+        self
+    }
+
+    /// Expires `after` from now.
+    #[must_use]
+    pub fn expires_in(mut self, after: Duration) -> Self {
+        self.expiry = Expiry::In(after);
+        self
+    }
+
+    /// Expires at `at`.
+    #[must_use]
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expiry = Expiry::At(at);
+        self
+    }
+
+    /// Never expires, whatever the verifier's default.
+    #[must_use]
+    pub fn never_expires(mut self) -> Self {
+        self.expiry = Expiry::Never;
+        self
+    }
+
+    /// Sets the expiry.
+    #[must_use]
+    pub fn expiry(mut self, expiry: Expiry) -> Self {
+        self.expiry = expiry;
+        self
+    }
+}
+
+/// A value whose token verified, and which key vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified<T> {
+    /// The signed value.
+    pub value: T,
+    /// The id of the key that verified it.
+    pub key_id: Arc<str>,
+    /// Whether that key is the one signing now. When it is not, the token was minted before
+    /// a rotation: re-issue it if it is long-lived (Rails' `on_rotation`).
+    pub is_current_key: bool,
+    /// When the token expires, if it does.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl<T> Verified<T> {
+    /// The value, dropping the rest.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+}
+
+/// Configures a [`Verifier`]; see [`Verifier::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct VerifierBuilder {
+    keyring: Arc<Keyring>,
+    salt: String,
+    max_token_len: usize,
+    leeway: Duration,
+    default_expires_in: Option<Duration>,
+}
+
+impl VerifierBuilder {
+    /// The purpose label keys are derived for ([`DEFAULT_SALT`] unless set). Verifiers with
+    /// different salts never accept each other's tokens.
+    pub fn salt(mut self, salt: impl Into<String>) -> Self {
+        self.salt = salt.into();
+        self
+    }
+
+    /// Longest token accepted, in bytes ([`DEFAULT_MAX_TOKEN_LEN`] unless set); also the
+    /// longest one [`Verifier::generate`] will mint.
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = max;
+        self
+    }
+
+    /// How long after its expiry a token is still accepted, for clock skew between nodes
+    /// (zero unless set).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Expiry for tokens minted with [`Expiry::Default`] (none unless set).
+    pub fn default_expires_in(mut self, expires_in: Option<Duration>) -> Self {
+        self.default_expires_in = expires_in;
+        self
+    }
+
+    /// Derives every key for the salt and builds the verifier.
+    pub fn build(self) -> Verifier {
+        let macs = self
+            .keyring
+            .keys()
+            .iter()
+            .map(|key| derive_mac(key, &self.salt))
+            .collect();
+        Verifier {
+            inner: Arc::new(Inner {
+                keyring: self.keyring,
+                salt: self.salt.into_boxed_str(),
+                macs,
+                max_token_len: self.max_token_len,
+                leeway: self.leeway,
+                default_expires_in: self.default_expires_in,
+            }),
+        }
+    }
+}
+
+/// The derived key for (`key`, `salt`): HKDF-SHA256 with the key's secret as input keying
+/// material, no extract salt, `salt` as info, as long as the algorithm's tag.
+fn derive_mac(key: &Key, salt: &str) -> KeyedMac {
+    // A Keyring only holds secrets of at least 32 bytes, and tags are at most 64 bytes:
+    // neither call can fail.
+    let derived = KeyGenerator::new(key.secret())
+        .and_then(|g| g.generate_key(salt.as_bytes(), key.algorithm().tag_len()))
+        .expect("keyring secrets are validated master keys");
+    KeyedMac::new(key.algorithm(), derived.expose())
+}
+
+/// Signs and verifies native v1 tokens for one salt with one keyring snapshot.
+///
+/// Cheap to clone (one `Arc`), `Send + Sync`.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokenring::{Key, Keyring, Secret, TokenOptions, Verifier};
+///
+/// let keyring = Keyring::new(vec![Key::new("2026-11", Secret::random(32)?)])?;
+/// let verifier = Verifier::builder(keyring).salt("password_reset").build();
+///
+/// let options = TokenOptions::new().purpose("login").expires_in(Duration::from_secs(900));
+/// let token = verifier.generate(&42u64, options)?;
+/// let verified = verifier.verify::<u64>(&token, Some("login"))?;
+/// assert_eq!(verified.value, 42);
+/// assert_eq!(&*verified.key_id, "2026-11");
+/// assert!(verifier.verify::<u64>(&token, Some("email")).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keyring: Arc<Keyring>,
+    salt: Box<str>,
+    // Index-aligned with `keyring.keys()`.
+    macs: Box<[KeyedMac]>,
+    max_token_len: usize,
+    leeway: Duration,
+    default_expires_in: Option<Duration>,
+}
+
+impl Verifier {
+    /// A verifier with default settings for `salt`.
+    pub fn new(keyring: impl Into<Arc<Keyring>>, salt: impl Into<String>) -> Self {
+        Self::builder(keyring).salt(salt).build()
+    }
+
+    /// Starts configuring a verifier over `keyring`.
+    pub fn builder(keyring: impl Into<Arc<Keyring>>) -> VerifierBuilder {
+        VerifierBuilder {
+            keyring: keyring.into(),
+            salt: DEFAULT_SALT.to_owned(),
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            leeway: Duration::ZERO,
+            default_expires_in: None,
+        }
+    }
+
+    /// The keyring snapshot this verifier uses.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.inner.keyring
+    }
+
+    /// The salt keys are derived for.
+    pub fn salt(&self) -> &str {
+        &self.inner.salt
+    }
+
+    /// Mints a token for `value` with the key that signs now.
+    ///
+    /// # Errors
+    ///
+    /// [`SignError::NoSigningKey`] if no key is active (all pending, expired or disabled);
+    /// [`SignError::Serialize`] if `value` cannot be JSON; [`SignError::InvalidExpiry`] for
+    /// an expiry before 1970 or beyond `u64` seconds; [`SignError::TooLarge`] if the token
+    /// would exceed the verifier's size cap.
+    pub fn generate<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        options: TokenOptions<'_>,
+    ) -> Result<String, SignError> {
+        let inner = &*self.inner;
+        let now = inner.keyring.now();
+        let index = inner
+            .keyring
+            .signing_index_at(now)
+            .ok_or(SignError::NoSigningKey)?;
+        let key_id = inner.keyring.keys()[index].id();
+        let mac = &inner.macs[index];
+
+        let expiry = match options.expiry {
+            Expiry::Default => inner.default_expires_in.map(Expiry::In),
+            Expiry::Never => None,
+            other => Some(other),
+        };
+        let exp = match expiry {
+            None => None,
+            Some(Expiry::In(after)) => Some(
+                now.checked_add(after)
+                    .and_then(unix_seconds)
+                    .ok_or(SignError::InvalidExpiry)?,
+            ),
+            Some(Expiry::At(at)) => Some(unix_seconds(at).ok_or(SignError::InvalidExpiry)?),
+            Some(Expiry::Default | Expiry::Never) => None,
+        };
+        let envelope = EnvelopeOut {
+            dat: value,
+            pur: options.purpose,
+            exp,
+        };
+        let json =
+            serde_json::to_vec(&envelope).map_err(|e| SignError::Serialize(e.to_string()))?;
+
+        let tag_len = mac.algorithm().tag_len();
+        let len = PREFIX.len()
+            + key_id.len()
+            + 1
+            + native::encoded_len(json.len())
+            + 1
+            + native::encoded_len(tag_len);
+        if len > inner.max_token_len {
+            return Err(SignError::TooLarge {
+                len,
+                max: inner.max_token_len,
+            });
+        }
+        let mut token = String::with_capacity(len);
+        token.push_str(PREFIX);
+        token.push_str(key_id);
+        token.push('.');
+        B64.encode_string(&json, &mut token);
+        let tag = mac.tag(token.as_bytes());
+        token.push('.');
+        B64.encode_string(tag.as_bytes(), &mut token);
+        Ok(token)
+    }
+
+    /// Checks `token` and decodes its value.
+    ///
+    /// `purpose` must equal the token's purpose exactly: a token minted with a purpose fails
+    /// without one, and one minted without fails with one. Order of checks: size cap, shape,
+    /// key id, key state, MAC (constant time), and only then the payload's base64 and JSON,
+    /// purpose and expiry.
+    ///
+    /// # Errors
+    ///
+    /// Every way a token can fail has its own [`VerifyError`] variant.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        purpose: Option<&str>,
+    ) -> Result<Verified<T>, VerifyError> {
+        let inner = &*self.inner;
+        if token.len() > inner.max_token_len {
+            return Err(VerifyError::TooLarge {
+                len: token.len(),
+                max: inner.max_token_len,
+            });
+        }
+        let parts = native::split(token).map_err(VerifyError::Malformed)?;
+        let index =
+            inner
+                .keyring
+                .index_of(parts.key_id)
+                .ok_or_else(|| VerifyError::UnknownKey {
+                    key_id: parts.key_id.to_owned(),
+                })?;
+        let key = &inner.keyring.keys()[index];
+        let now = inner.keyring.now();
+        match key.state_at(now) {
+            KeyState::Disabled => {
+                return Err(VerifyError::KeyDisabled {
+                    key_id: key.id().to_owned(),
+                });
+            }
+            KeyState::Expired => {
+                return Err(VerifyError::KeyExpired {
+                    key_id: key.id().to_owned(),
+                    at: key.expires_at().unwrap_or(now),
+                });
+            }
+            KeyState::Pending | KeyState::Active => {}
+        }
+        if !native::check_tag(&inner.macs[index], &parts).map_err(VerifyError::Malformed)? {
+            return Err(VerifyError::BadSignature {
+                key_id: key.id().to_owned(),
+            });
+        }
+
+        // The MAC held: from here on the bytes are our own.
+        let (value, expires_at) = native::with_payload(parts.payload, |json| {
+            decode_envelope::<T>(json, purpose, now, inner.leeway)
+        })
+        .map_err(VerifyError::Malformed)??;
+        Ok(Verified {
+            value,
+            key_id: Arc::clone(key.shared_id()),
+            is_current_key: inner.keyring.signing_index_at(now) == Some(index),
+            expires_at,
+        })
+    }
+}
+
+/// Parses the envelope in one pass. Only if that fails is it parsed again without the value,
+/// so a wrong purpose or an expiry is reported as such even when the value would not have
+/// decoded either.
+fn decode_envelope<T: DeserializeOwned>(
+    json: &[u8],
+    purpose: Option<&str>,
+    now: SystemTime,
+    leeway: Duration,
+) -> Result<(T, Option<SystemTime>), VerifyError> {
+    match serde_json::from_slice::<EnvelopeIn<'_, T>>(json) {
+        Ok(envelope) => {
+            let expires_at =
+                check_claims(envelope.pur.as_deref(), envelope.exp, purpose, now, leeway)?;
+            Ok((envelope.dat, expires_at))
+        }
+        Err(value_error) => {
+            let envelope = serde_json::from_slice::<EnvelopeIn<'_, IgnoredAny>>(json)
+                .map_err(|_| VerifyError::Malformed(Malformed::Payload))?;
+            check_claims(envelope.pur.as_deref(), envelope.exp, purpose, now, leeway)?;
+            Err(VerifyError::InvalidValue(value_error.to_string()))
+        }
+    }
+}
+
+/// Checks purpose and expiry; returns the expiry as a time.
+fn check_claims(
+    found: Option<&str>,
+    exp: Option<u64>,
+    expected: Option<&str>,
+    now: SystemTime,
+    leeway: Duration,
+) -> Result<Option<SystemTime>, VerifyError> {
+    if found != expected {
+        return Err(VerifyError::PurposeMismatch {
+            expected: expected.map(str::to_owned),
+            found: found.map(str::to_owned),
+        });
+    }
+    let Some(exp) = exp else {
+        return Ok(None);
+    };
+    // Another implementation holding the key could sign an `exp` no SystemTime can hold.
+    let at = UNIX_EPOCH
+        .checked_add(Duration::from_secs(exp))
+        .ok_or(VerifyError::Malformed(Malformed::Payload))?;
+    if now >= at.checked_add(leeway).unwrap_or(at) {
+        return Err(VerifyError::Expired { at });
+    }
+    Ok(Some(at))
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("salt", &self.inner.salt)
+            .field(
+                "keys",
+                &self
+                    .inner
+                    .keyring
+                    .keys()
+                    .iter()
+                    .map(Key::id)
+                    .collect::<Vec<_>>(),
+            )
+            .field("max_token_len", &self.inner.max_token_len)
+            .field("leeway", &self.inner.leeway)
+            .field("default_expires_in", &self.inner.default_expires_in)
+            .finish()
+    }
+}

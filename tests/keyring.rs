@@ -1,0 +1,343 @@
+//! Keyring loading: every way a keyring file is refused, each error naming key and field;
+//! and what loads.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{hours, t0};
+use tokenring::{
+    Algorithm, KeyState, Keyring, KeyringError, ManualClock, Secret, TokenOptions, Verifier,
+};
+
+const S32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn load(json: &str) -> Result<Keyring, KeyringError> {
+    Keyring::from_json_with_clock(json, Arc::new(ManualClock::new(t0())))
+}
+
+fn err(json: &str) -> KeyringError {
+    match load(json) {
+        Ok(_) => panic!("accepted: {json}"),
+        Err(e) => e,
+    }
+}
+
+fn one(entry: &str) -> String {
+    format!(r#"{{"keys": [{entry}]}}"#)
+}
+
+#[test]
+fn a_full_keyring_loads() {
+    let json = format!(
+        r#"{{
+        "description": "production, rotated monthly",
+        "keys": [
+          {{"id": "2027-02", "secret": "{S32}", "activates_at": "2027-02-01T00:00:00Z"}},
+          {{"id": "2027-01", "algorithm": "HS512", "secret": "{S32}"}},
+          {{"id": "2026-12", "secret": "{S32}", "expires_at": "2027-01-08T00:00:00Z"}},
+          {{"id": "leaked", "secret": "{S32}", "disabled": true}},
+          {{"id": "null-times", "secret": "{S32}", "activates_at": null, "expires_at": null, "disabled": false}}
+        ]}}"#
+    );
+    let ring = load(&json).unwrap();
+    let states: Vec<_> = ring.keys().iter().map(|k| k.state_at(t0())).collect();
+    assert_eq!(
+        states,
+        [
+            KeyState::Pending,
+            KeyState::Active,
+            KeyState::Expired,
+            KeyState::Disabled,
+            KeyState::Active
+        ]
+    );
+    assert_eq!(ring.signing_key().unwrap().id(), "2027-01");
+    assert_eq!(ring.get("2027-01").unwrap().algorithm(), Algorithm::Hs512);
+    assert_eq!(ring.description(), Some("production, rotated monthly"));
+    assert!(!ring.is_demo());
+}
+
+#[test]
+fn to_json_round_trips() {
+    let json = format!(
+        r#"{{"demo": true, "keys": [
+          {{"id": "b", "secret": "{S32}", "activates_at": "2027-02-01T00:00:00Z", "algorithm": "HS384"}},
+          {{"id": "a", "secret": "{S32}", "expires_at": "2027-01-16T00:00:00Z"}},
+          {{"id": "c", "secret": "{S32}", "disabled": true}}
+        ]}}"#
+    );
+    let ring = load(&json).unwrap();
+    let written = ring.to_json();
+    let again = load(&written).unwrap();
+    assert_eq!(again.to_json(), written);
+    assert!(again.is_demo());
+    for (a, b) in ring.keys().iter().zip(again.keys()) {
+        assert_eq!(a.id(), b.id());
+        assert_eq!(a.secret(), b.secret());
+        assert_eq!(a.algorithm(), b.algorithm());
+        assert_eq!(a.activates_at(), b.activates_at());
+        assert_eq!(a.expires_at(), b.expires_at());
+        assert_eq!(a.is_disabled(), b.is_disabled());
+    }
+}
+
+#[test]
+fn a_keyring_of_only_pending_keys_loads_and_cannot_sign() {
+    let ring = load(&one(&format!(
+        r#"{{"id": "next", "secret": "{S32}", "activates_at": "2027-02-01T00:00:00Z"}}"#
+    )))
+    .unwrap();
+    assert!(ring.signing_key().is_none());
+    let verifier = Verifier::new(ring, "s");
+    assert_eq!(
+        verifier.generate(&1, TokenOptions::new()),
+        Err(tokenring::SignError::NoSigningKey)
+    );
+}
+
+#[test]
+fn malformed_json_gives_line_and_column() {
+    match err("{\"keys\": [\n  {\"id\": \"a\",, }\n]}") {
+        KeyringError::Json { line, column, .. } => assert_eq!((line, column), (2, 14)),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(err(""), KeyringError::Json { .. }));
+    assert!(matches!(err("[]"), KeyringError::Json { .. }));
+    assert!(matches!(err("{}"), KeyringError::Json { .. })); // missing "keys"
+    assert!(matches!(err(r#"{"keys": {}}"#), KeyringError::Json { .. }));
+    assert!(matches!(
+        err(r#"{"keys": ["k"]}"#),
+        KeyringError::Json { .. }
+    ));
+    assert!(matches!(
+        err(r#"{"keys": [], "kyes": []}"#),
+        KeyringError::Json { .. }
+    ));
+}
+
+#[test]
+fn top_level_typos_are_refused() {
+    let e = err(&format!(
+        r#"{{"keys": [{{"id": "a", "secret": "{S32}"}}], "dmeo": true}}"#
+    ));
+    assert!(e.to_string().contains("dmeo"), "{e}");
+}
+
+#[test]
+fn duplicate_fields_are_refused_not_collapsed() {
+    let e = err(&one(&format!(
+        r#"{{"id": "a", "secret": "{S32}", "disabled": true, "disabled": false}}"#
+    )));
+    assert!(e.to_string().contains("duplicate field `disabled`"), "{e}");
+}
+
+#[test]
+fn no_keys() {
+    assert!(matches!(err(r#"{"keys": []}"#), KeyringError::NoKeys));
+}
+
+#[test]
+fn no_key_that_verifies_now() {
+    let e = err(&format!(
+        r#"{{"keys": [
+          {{"id": "a", "secret": "{S32}", "expires_at": "2020-01-01T00:00:00Z"}},
+          {{"id": "b", "secret": "{S32}", "disabled": true}}
+        ]}}"#
+    ));
+    assert!(matches!(e, KeyringError::NoUsableKey), "{e:?}");
+}
+
+#[test]
+fn every_entry_error_names_key_and_field() {
+    let long_id = "a".repeat(33);
+    let cases: Vec<(String, &str, &str)> = vec![
+        (one(r#"{"secret": "x"}"#), "keys[0]", "missing field \"id\""),
+        (
+            one(r#"{"id": "a"}"#),
+            "key \"a\" (keys[0])",
+            "missing field \"secret\"",
+        ),
+        (
+            one(&format!(
+                r#"{{"id": "a", "secret": "{S32}", "expire_at": "2030-01-01T00:00:00Z"}}"#
+            )),
+            "key \"a\"",
+            "unknown field \"expire_at\"",
+        ),
+        (
+            one(&format!(r#"{{"id": 7, "secret": "{S32}"}}"#)),
+            "keys[0]",
+            "\"id\" must be a string",
+        ),
+        (
+            one(&format!(r#"{{"id": "a b", "secret": "{S32}"}}"#)),
+            "key \"a b\"",
+            "\"id\"",
+        ),
+        (
+            one(&format!(r#"{{"id": "", "secret": "{S32}"}}"#)),
+            "key \"\"",
+            "\"id\"",
+        ),
+        (
+            one(&format!(r#"{{"id": "{long_id}", "secret": "{S32}"}}"#)),
+            "keys[0]",
+            "\"id\"",
+        ),
+        (
+            one(r#"{"id": "a", "secret": "not base64!"}"#),
+            "key \"a\"",
+            "\"secret\" is not valid base64",
+        ),
+        (
+            one(r#"{"id": "a", "secret": 42}"#),
+            "key \"a\"",
+            "\"secret\" must be",
+        ),
+        (
+            one(r#"{"id": "a", "secret": "AAAA"}"#),
+            "key \"a\"",
+            "\"secret\" is 3 bytes; at least 32",
+        ),
+        (
+            one(&format!(
+                r#"{{"id": "a", "secret": "{S32}", "algorithm": "none"}}"#
+            )),
+            "key \"a\"",
+            "\"algorithm\" is \"none\"",
+        ),
+        (
+            one(&format!(
+                r#"{{"id": "a", "secret": "{S32}", "algorithm": "hs256"}}"#
+            )),
+            "key \"a\"",
+            "\"algorithm\"",
+        ),
+        (
+            one(&format!(
+                r#"{{"id": "a", "secret": "{S32}", "activates_at": "tomorrow"}}"#
+            )),
+            "key \"a\"",
+            "\"activates_at\" is \"tomorrow\"",
+        ),
+        (
+            one(&format!(
+                r#"{{"id": "a", "secret": "{S32}", "expires_at": 1700000000}}"#
+            )),
+            "key \"a\"",
+            "\"expires_at\" must be",
+        ),
+        (
+            one(&format!(
+                r#"{{"id": "a", "secret": "{S32}", "disabled": "yes"}}"#
+            )),
+            "key \"a\"",
+            "\"disabled\" must be true or false",
+        ),
+        (
+            one(&format!(
+                r#"{{"id": "a", "secret": "{S32}", "activates_at": "2027-02-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z"}}"#
+            )),
+            "key \"a\"",
+            "\"expires_at\" must be later",
+        ),
+    ];
+    for (json, key, field) in cases {
+        let e = err(&json);
+        let message = e.to_string();
+        assert!(e.key().is_some(), "{message}");
+        assert!(message.contains(key), "{message:?} should name {key}");
+        assert!(message.contains(field), "{message:?} should say {field}");
+    }
+}
+
+#[test]
+fn duplicate_ids_name_both_entries() {
+    let e = err(&format!(
+        r#"{{"keys": [
+          {{"id": "a", "secret": "{S32}"}},
+          {{"id": "b", "secret": "{S32}"}},
+          {{"id": "a", "secret": "{S32}"}}
+        ]}}"#
+    ));
+    match &e {
+        KeyringError::DuplicateKeyId { key, first } => {
+            assert_eq!((key.index, *first), (2, 0));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.to_string(),
+        "key \"a\" (keys[2]): duplicate id (first used by keys[0])"
+    );
+}
+
+#[test]
+fn errors_never_contain_the_secret() {
+    let secret = "c2VjcmV0c2VjcmV0c2VjcmV0"; // 18 bytes: too short
+    for json in [
+        one(&format!(r#"{{"id": "a", "secret": "{secret}"}}"#)),
+        one(&format!(r#"{{"id": "a", "secret": "{secret}!"}}"#)),
+        one(&format!(r#"{{"id": "a b", "secret": "{secret}"}}"#)),
+        format!(r#"{{"keys": [{{"id": "a", "secret": "{secret}"}}"#), // truncated JSON
+    ] {
+        let e = err(&json);
+        assert!(!e.to_string().contains(secret), "{e}");
+        assert!(!format!("{e:?}").contains(secret), "{e:?}");
+    }
+}
+
+#[test]
+fn from_file_and_from_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let json = one(&format!(r#"{{"id": "f", "secret": "{S32}"}}"#));
+    std::fs::write(&path, &json).unwrap();
+    assert_eq!(Keyring::from_file(&path).unwrap().keys()[0].id(), "f");
+    match Keyring::from_file(dir.path().join("missing.json")) {
+        Err(KeyringError::Io { path, .. }) => assert!(path.ends_with("missing.json")),
+        other => panic!("{other:?}"),
+    }
+
+    let name = "TOKENRING_TEST_KEYRING_FROM_ENV";
+    // SAFETY: no other test in this binary reads or writes the environment.
+    unsafe { std::env::set_var(name, &json) };
+    assert_eq!(Keyring::from_env(name).unwrap().keys()[0].id(), "f");
+    match Keyring::from_env("TOKENRING_TEST_NOT_SET") {
+        Err(KeyringError::Env { problem, .. }) => assert_eq!(problem, "is not set"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn keyrings_from_code_are_validated_the_same_way() {
+    use tokenring::Key;
+    let clock = Arc::new(ManualClock::new(t0()));
+    let short = Keyring::with_clock(
+        vec![Key::new("a", Secret::from_bytes([1; 31]))],
+        clock.clone(),
+    );
+    assert!(matches!(
+        short,
+        Err(KeyringError::SecretTooShort { len: 31, .. })
+    ));
+    let dup = Keyring::with_clock(
+        vec![
+            Key::new("a", Secret::from_bytes([1; 32])),
+            Key::new("a", Secret::from_bytes([2; 32])),
+        ],
+        clock.clone(),
+    );
+    assert!(matches!(dup, Err(KeyringError::DuplicateKeyId { .. })));
+    let bad_id = Keyring::with_clock(
+        vec![Key::new("a.b", Secret::from_bytes([1; 32]))],
+        clock.clone(),
+    );
+    assert!(matches!(bad_id, Err(KeyringError::InvalidKeyId { .. })));
+    let expired = Keyring::with_clock(
+        vec![Key::new("a", Secret::from_bytes([1; 32])).with_expires_at(Some(t0() - hours(1)))],
+        clock,
+    );
+    assert!(matches!(expired, Err(KeyringError::NoUsableKey)));
+}
