@@ -85,6 +85,42 @@ fn to_millis(at: SystemTime) -> i64 {
     }
 }
 
+/// The last second RFC 3339 can write: 9999-12-31T23:59:59Z.
+pub(crate) const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
+
+/// Whether `at` lies in 1970-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z, the range keyring
+/// files can express.
+pub(crate) fn in_rfc3339_range(at: SystemTime) -> bool {
+    unix_seconds(at).is_some_and(|s| s <= LAST_RFC3339_SECOND)
+}
+
+/// `at` as RFC 3339 UTC to the second; times outside the writable range (which only code,
+/// never a file, can produce) as a plain offset from the epoch rather than a panic.
+pub(crate) fn format_utc(at: SystemTime) -> String {
+    if in_rfc3339_range(at) {
+        humantime::format_rfc3339_seconds(at).to_string()
+    } else {
+        match at.duration_since(UNIX_EPOCH) {
+            Ok(after) => format!("unix time {}", after.as_secs()),
+            Err(before) => format!("unix time -{}", before.duration().as_secs()),
+        }
+    }
+}
+
+/// `at` rounded down to a whole second: keyring files hold seconds, so keys do too.
+pub(crate) fn whole_seconds(at: SystemTime) -> SystemTime {
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => UNIX_EPOCH + Duration::from_secs(after.as_secs()),
+        Err(before) => {
+            let before = before.duration();
+            let secs = before.as_secs() + u64::from(before.subsec_nanos() > 0);
+            UNIX_EPOCH
+                .checked_sub(Duration::from_secs(secs))
+                .unwrap_or(at)
+        }
+    }
+}
+
 /// Whole seconds since the Unix epoch, or `None` before it.
 pub(crate) fn unix_seconds(at: SystemTime) -> Option<u64> {
     at.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())

@@ -179,6 +179,14 @@ pub enum KeyringError {
         /// The value as written.
         value: String,
     },
+    /// A time outside 1970-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z (keys built in code).
+    #[error("{key}: field {field:?} is outside 1970 to 9999")]
+    TimeOutOfRange {
+        /// The entry.
+        key: KeyRef,
+        /// `activates_at` or `expires_at`.
+        field: &'static str,
+    },
     /// `expires_at` is not after `activates_at`: the key could never be used.
     #[error("{key}: field \"expires_at\" must be later than \"activates_at\"")]
     ExpiresBeforeActivation {
@@ -214,6 +222,7 @@ impl KeyringError {
             | Self::SecretTooShort { key, .. }
             | Self::UnknownAlgorithm { key, .. }
             | Self::InvalidTimestamp { key, .. }
+            | Self::TimeOutOfRange { key, .. }
             | Self::ExpiresBeforeActivation { key } => Some(key),
             _ => None,
         }
@@ -283,7 +292,7 @@ pub enum VerifyError {
         key_id: String,
     },
     /// The key is past its `expires_at`.
-    #[error("key {key_id:?} expired at {}", humantime::format_rfc3339_seconds(*at))]
+    #[error("key {key_id:?} expired at {}", crate::clock::format_utc(*at))]
     KeyExpired {
         /// The key.
         key_id: String,
@@ -291,7 +300,7 @@ pub enum VerifyError {
         at: SystemTime,
     },
     /// The token is past its expiry (plus the verifier's leeway).
-    #[error("token expired at {}", humantime::format_rfc3339_seconds(*at))]
+    #[error("token expired at {}", crate::clock::format_utc(*at))]
     Expired {
         /// When it expired.
         at: SystemTime,

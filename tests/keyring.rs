@@ -341,3 +341,28 @@ fn keyrings_from_code_are_validated_the_same_way() {
     );
     assert!(matches!(expired, Err(KeyringError::NoUsableKey)));
 }
+
+#[test]
+fn key_times_are_whole_seconds_so_files_round_trip() {
+    use tokenring::Key;
+    let activates = t0() + std::time::Duration::from_millis(100);
+    let expires = t0() + std::time::Duration::from_millis(900);
+    let key = Key::new("a", Secret::from_bytes([1; 32])).with_activates_at(Some(activates));
+    assert_eq!(key.activates_at(), Some(t0()));
+    // Within one second: after rounding, expiry is not after activation.
+    let key = key.with_expires_at(Some(expires));
+    let clock = Arc::new(ManualClock::new(t0() - hours(1)));
+    assert!(matches!(
+        Keyring::with_clock(vec![key], clock.clone()),
+        Err(KeyringError::ExpiresBeforeActivation { .. })
+    ));
+    let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_800);
+    let key = Key::new("a", Secret::from_bytes([1; 32])).with_expires_at(Some(far));
+    assert!(matches!(
+        Keyring::with_clock(vec![key], clock),
+        Err(KeyringError::TimeOutOfRange {
+            field: "expires_at",
+            ..
+        })
+    ));
+}

@@ -100,22 +100,28 @@ pub(crate) struct EnvelopeIn<'a, T> {
     pub exp: Option<u64>,
 }
 
-/// Payloads up to this many decoded bytes are decoded on the stack.
-const STACK_PAYLOAD: usize = 768;
-
-/// Decodes the payload's base64 into a stack buffer when it fits (a heap one otherwise)
-/// and hands the bytes to `f`.
+/// Decodes the payload's base64 onto the stack when it is small (most tokens carry an id and
+/// a few claims) and onto the heap otherwise, and hands the bytes to `f`.
 pub(crate) fn with_payload<R>(payload: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<R, Malformed> {
-    // Conservative estimate decode_slice requires of the output buffer.
+    // decode_slice wants room for its conservative estimate, not just the exact length.
     let estimate = payload.len().div_ceil(4) * 3;
-    if estimate <= STACK_PAYLOAD {
-        let mut buf = [0u8; STACK_PAYLOAD];
-        let n = B64
-            .decode_slice(payload, &mut buf)
-            .map_err(|_| Malformed::Payload)?;
-        Ok(f(&buf[..n]))
+    if estimate <= 192 {
+        decode_on_stack::<192, R>(payload, f)
+    } else if estimate <= 768 {
+        decode_on_stack::<768, R>(payload, f)
     } else {
         let bytes = B64.decode(payload).map_err(|_| Malformed::Payload)?;
         Ok(f(&bytes))
     }
+}
+
+fn decode_on_stack<const N: usize, R>(
+    payload: &[u8],
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, Malformed> {
+    let mut buf = [0u8; N];
+    let n = B64
+        .decode_slice(payload, &mut buf)
+        .map_err(|_| Malformed::Payload)?;
+    Ok(f(&buf[..n]))
 }

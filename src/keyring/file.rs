@@ -176,7 +176,7 @@ fn serialize_zeroizing<S: serde::Serializer>(
 
 /// RFC 3339 UTC to the second, the form keyring files use.
 pub(crate) fn format_time(at: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(at).to_string()
+    crate::clock::format_utc(at)
 }
 
 /// RFC 3339 UTC (`Z` suffix, optional fraction), the form keyring files use.

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::algorithm::Algorithm;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
 use crate::error::{KeyRef, KeyringError};
 use crate::secret::Secret;
 
@@ -91,17 +91,18 @@ impl Key {
         self
     }
 
-    /// Sets when the key starts signing (it verifies from the moment it is loaded).
+    /// Sets when the key starts signing (it verifies from the moment it is loaded), rounded
+    /// down to the second as keyring files hold it.
     #[must_use]
     pub fn with_activates_at(mut self, at: Option<SystemTime>) -> Self {
-        self.activates_at = at;
+        self.activates_at = at.map(whole_seconds);
         self
     }
 
-    /// Sets when the key stops verifying.
+    /// Sets when the key stops verifying, rounded down to the second.
     #[must_use]
     pub fn with_expires_at(mut self, at: Option<SystemTime>) -> Self {
-        self.expires_at = at;
+        self.expires_at = at.map(whole_seconds);
         self
     }
 
@@ -227,6 +228,17 @@ impl Keyring {
                     len: key.secret.len(),
                     min: Secret::MIN_MASTER_LEN,
                 });
+            }
+            for (field, at) in [
+                ("activates_at", key.activates_at),
+                ("expires_at", key.expires_at),
+            ] {
+                if at.is_some_and(|at| !in_rfc3339_range(at)) {
+                    return Err(KeyringError::TimeOutOfRange {
+                        key: key_ref(),
+                        field,
+                    });
+                }
             }
             if let (Some(from), Some(to)) = (key.activates_at, key.expires_at) {
                 if to <= from {

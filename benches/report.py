@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Prints the README's table from the last `cargo bench --bench compare` run
+(target/criterion/*/*/new/estimates.json): median ns/op and ratios in each group."""
+import json
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
+
+
+def median(group, name):
+    path = ROOT / group / name / "new" / "estimates.json"
+    return json.loads(path.read_text())["median"]["point_estimate"]
+
+
+print("| group | operation | tokenring | floor | jsonwebtoken | tokenring / floor | jsonwebtoken / tokenring |")
+print("|---|---|---:|---:|---:|---:|---:|")
+for group in ["small", "1KiB"]:
+    for op in ["sign", "verify"]:
+        ours, floor, jwt = (median(group, f"{who}_{op}") for who in ["tokenring", "floor", "jwt"])
+        print(f"| {group} | {op} | {ours:.0f} ns | {floor:.0f} ns | {jwt:.0f} ns "
+              f"| {ours / floor:.2f}× | {jwt / ours:.2f}× |")
+one, many = median("small", "tokenring_verify"), median("small", "tokenring_verify_64keys")
+print(f"\nVerify with a 64-key keyring: {many:.0f} ns against {one:.0f} ns with one key "
+      f"({(many / one - 1) * 100:+.1f}%).")

@@ -1,0 +1,578 @@
+//! The `tokenring` binary end to end: real processes, real files, exit codes.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn tokenring() -> Command {
+    Command::cargo_bin("tokenring").unwrap()
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let output = tokenring().args(args).output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    };
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
+}
+
+fn ok(args: &[&str]) -> String {
+    let r = run(args);
+    assert_eq!(
+        r.code, 0,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    r.stdout
+}
+
+/// Exit 1 with exactly one line on stderr (besides warnings), containing `why`.
+fn fails(args: &[&str], why: &str) -> String {
+    let r = run(args);
+    assert_eq!(
+        r.code, 1,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("tokenring: warning:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{:?}", r.stderr);
+    assert!(errors[0].starts_with("tokenring: "), "{}", errors[0]);
+    assert!(
+        errors[0].contains(why),
+        "{:?} should contain {why:?}",
+        errors[0]
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    r.stderr
+}
+
+fn keyring_file(dir: &Path) -> (PathBuf, String) {
+    let path = dir.join("keyring.json");
+    ok(&["keyring", "init", path.to_str().unwrap(), "--id", "first"]);
+    let p = path.to_str().unwrap().to_owned();
+    (path, p)
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn kid(token: &str) -> &str {
+    token.split('.').nth(1).unwrap()
+}
+
+#[test]
+fn keygen_prints_a_key_entry() {
+    let entry: Value = serde_json::from_str(&ok(&["keygen"])).unwrap();
+    let id = entry["id"].as_str().unwrap();
+    assert!(id.len() >= 10 && id.len() <= 32, "{id}");
+    let secret = entry["secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 44); // 32 bytes, padded base64
+    let entry: Value = serde_json::from_str(&ok(&[
+        "keygen",
+        "--id",
+        "x",
+        "--algorithm",
+        "HS512",
+        "--bytes",
+        "64",
+    ]))
+    .unwrap();
+    assert_eq!(entry["algorithm"], "HS512");
+    assert_eq!(entry["secret"].as_str().unwrap().len(), 88);
+    assert_ne!(ok(&["keygen"]), ok(&["keygen"]));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        vec![],
+        vec!["frobnicate"],
+        vec!["keygen", "--bytes", "16"],
+        vec!["keygen", "--algorithm", "none"],
+        vec!["sign", "{}"],
+        vec!["verify", "--keyring", "k.json"],
+        vec!["keyring", "retire", "k.json", "id"],
+        vec!["keyring", "add", "k.json", "--activates-in", "soon"],
+        vec![
+            "keyring",
+            "add",
+            "k.json",
+            "--activates-in",
+            "1h",
+            "--activates-at",
+            "2030-01-01T00:00:00Z",
+        ],
+        vec![
+            "sign",
+            "--keyring",
+            "k.json",
+            "--expires-at",
+            "tomorrow",
+            "{}",
+        ],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.is_empty());
+    }
+    assert_eq!(run(&["--help"]).code, 0);
+    assert_eq!(run(&["--version"]).code, 0);
+}
+
+#[test]
+fn init_writes_mode_0600_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, p) = keyring_file(dir.path());
+    assert_eq!(mode(&path), 0o600);
+    fails(&["keyring", "init", &p], "already exists");
+    ok(&["keyring", "init", &p, "--force", "--id", "second"]);
+    assert!(ok(&["keyring", "list", &p]).contains("second"));
+    // Only the keyring is left in the directory: temporary files are renamed or removed.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["keyring.json"]);
+}
+
+#[test]
+fn sign_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    let token = ok(&[
+        "sign",
+        "--keyring",
+        &k,
+        "--salt",
+        "reset",
+        "--purpose",
+        "login",
+        "--expires-in",
+        "15m",
+        r#"{"user":42}"#,
+    ]);
+    let token = token.trim();
+    assert_eq!(kid(token), "first");
+    let value = ok(&[
+        "verify",
+        "--keyring",
+        &k,
+        "--salt",
+        "reset",
+        "--purpose",
+        "login",
+        token,
+    ]);
+    assert_eq!(value.trim(), r#"{"user":42}"#);
+
+    fails(
+        &[
+            "verify",
+            "--keyring",
+            &k,
+            "--salt",
+            "reset",
+            "--purpose",
+            "other",
+            token,
+        ],
+        "purpose mismatch",
+    );
+    fails(
+        &["verify", "--keyring", &k, "--salt", "reset", token],
+        "purpose mismatch",
+    );
+    fails(
+        &[
+            "verify",
+            "--keyring",
+            &k,
+            "--salt",
+            "other",
+            "--purpose",
+            "login",
+            token,
+        ],
+        "bad signature",
+    );
+    let mut tampered = token.to_owned();
+    tampered.insert(12, 'A');
+    fails(
+        &[
+            "verify",
+            "--keyring",
+            &k,
+            "--salt",
+            "reset",
+            "--purpose",
+            "login",
+            &tampered,
+        ],
+        "token rejected",
+    );
+    fails(&["verify", "--keyring", &k, "garbage"], "malformed token");
+    let huge = "v1.first.".to_owned() + &"A".repeat(10_000);
+    fails(&["verify", "--keyring", &k, &huge], "over the limit");
+
+    // From stdin.
+    tokenring()
+        .args([
+            "verify",
+            "--keyring",
+            &k,
+            "--salt",
+            "reset",
+            "--purpose",
+            "login",
+            "-",
+        ])
+        .write_stdin(format!("{token}\n"))
+        .assert()
+        .success()
+        .stdout("{\"user\":42}\n");
+}
+
+#[test]
+fn expired_tokens_and_leeway() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    let token = ok(&[
+        "sign",
+        "--keyring",
+        &k,
+        "--expires-at",
+        "2020-01-01T00:00:00Z",
+        "1",
+    ]);
+    fails(
+        &["verify", "--keyring", &k, token.trim()],
+        "expired at 2020-01-01T00:00:00Z",
+    );
+    let fresh = ok(&["sign", "--keyring", &k, "--expires-in", "1h", "\"v\""]);
+    assert_eq!(
+        ok(&["verify", "--keyring", &k, fresh.trim()]).trim(),
+        "\"v\""
+    );
+}
+
+#[test]
+fn sign_refuses_bad_json_and_missing_keyrings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    fails(&["sign", "--keyring", &k, "{not json"], "not JSON");
+    fails(
+        &["sign", "--keyring", "/nonexistent/k.json", "1"],
+        "cannot read keyring file",
+    );
+    fails(
+        &["verify", "--keyring", "/nonexistent/k.json", "v1.a.b.c"],
+        "cannot read keyring file",
+    );
+}
+
+#[test]
+fn staged_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, k) = keyring_file(dir.path());
+    let old_token = ok(&["sign", "--keyring", &k, "--purpose", "p", "\"old\""]);
+
+    // 1. add a pending key: verifies, does not sign yet.
+    let added = ok(&[
+        "keyring",
+        "add",
+        &k,
+        "--id",
+        "second",
+        "--activates-in",
+        "1h",
+    ]);
+    assert!(added.contains("pending"), "{added}");
+    assert_eq!(mode(&path), 0o600);
+    let list = ok(&["keyring", "list", &k]);
+    let second = list.lines().find(|l| l.starts_with("second")).unwrap();
+    assert!(second.contains("pending"), "{list}");
+    let first = list.lines().find(|l| l.starts_with("first")).unwrap();
+    assert!(first.contains("active") && first.contains("yes"), "{list}");
+    let token = ok(&["sign", "--keyring", &k, "1"]);
+    assert_eq!(kid(token.trim()), "first");
+
+    // 2. add a key that is active at once: it signs now (with a warning).
+    let r = run(&["keyring", "add", &k, "--id", "third"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("signs at once"), "{}", r.stderr);
+    let token = ok(&["sign", "--keyring", &k, "1"]);
+    assert_eq!(kid(token.trim()), "third");
+    // The old token still verifies, with a note that its key no longer signs.
+    let r = run(&[
+        "verify",
+        "--keyring",
+        &k,
+        "--purpose",
+        "p",
+        old_token.trim(),
+    ]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "\"old\""));
+    assert!(r.stderr.contains("no longer signs"), "{}", r.stderr);
+
+    // 3. retire the old key.
+    let retired = ok(&["keyring", "retire", &k, "first", "--expires-in", "7d"]);
+    assert!(retired.contains("verifies until"), "{retired}");
+    assert!(
+        ok(&[
+            "verify",
+            "--keyring",
+            &k,
+            "--purpose",
+            "p",
+            old_token.trim()
+        ])
+        .contains("old")
+    );
+    ok(&[
+        "keyring",
+        "retire",
+        &k,
+        "first",
+        "--expires-at",
+        "2020-01-01T00:00:00Z",
+    ]);
+    fails(
+        &[
+            "verify",
+            "--keyring",
+            &k,
+            "--purpose",
+            "p",
+            old_token.trim(),
+        ],
+        "expired",
+    );
+    fails(
+        &["keyring", "retire", &k, "nope", "--expires-in", "1h"],
+        "no key \"nope\"",
+    );
+
+    // 4. prune.
+    let pruned = ok(&["keyring", "prune", &k]);
+    assert_eq!(pruned.trim(), "removed key \"first\"");
+    assert_eq!(ok(&["keyring", "prune", &k]).trim(), "nothing to prune");
+    fails(
+        &[
+            "verify",
+            "--keyring",
+            &k,
+            "--purpose",
+            "p",
+            old_token.trim(),
+        ],
+        "unknown key \"first\"",
+    );
+    let check = ok(&["keyring", "check", &k]);
+    assert!(
+        check.contains("2 keys (1 active, 1 pending, 0 expired, 0 disabled)"),
+        "{check}"
+    );
+}
+
+#[test]
+fn revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, k) = keyring_file(dir.path());
+    let token = ok(&["sign", "--keyring", &k, "1"]);
+    // Revoking the only key would leave nothing that verifies: refused, file unchanged.
+    let before = std::fs::read(&path).unwrap();
+    fails(&["keyring", "revoke", &k, "first"], "add a new key first");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    ok(&["keyring", "add", &k, "--id", "next"]);
+    assert!(ok(&["keyring", "revoke", &k, "first"]).contains("revoked"));
+    fails(&["verify", "--keyring", &k, token.trim()], "revoked");
+    let list = ok(&["keyring", "list", &k]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("first") && l.contains("disabled")),
+        "{list}"
+    );
+    assert_eq!(ok(&["keyring", "prune", &k]).trim(), "nothing to prune");
+    assert_eq!(
+        ok(&["keyring", "prune", &k, "--revoked"]).trim(),
+        "removed key \"first\""
+    );
+}
+
+#[test]
+fn check_reports_broken_files_and_exposure() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.json");
+    let p = path.to_str().unwrap();
+    std::fs::write(
+        &path,
+        r#"{"keys": [{"id": "a", "secret": "AAAA", "expire_at": 1}]}"#,
+    )
+    .unwrap();
+    fails(&["keyring", "check", p], "unknown field \"expire_at\"");
+    std::fs::write(&path, r#"{"keys": [{"id": "a", "secret": "AAAA"}]}"#).unwrap();
+    fails(
+        &["keyring", "check", p],
+        "key \"a\" (keys[0]): field \"secret\" is 3 bytes",
+    );
+    std::fs::write(&path, "").unwrap();
+    fails(&["keyring", "check", p], "line 1, column 0");
+
+    let (good, k) = keyring_file(dir.path());
+    let r = run(&["keyring", "check", &k]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("signing with \"first\""), "{}", r.stdout);
+    assert!(!r.stderr.contains("world-readable"));
+    std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = run(&["keyring", "check", &k]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr.contains("world-readable (mode 644)"),
+        "{}",
+        r.stderr
+    );
+    // Any write puts it back to 0600.
+    ok(&["keyring", "add", &k, "--activates-in", "1d"]);
+    assert_eq!(mode(&good), 0o600);
+}
+
+#[test]
+fn inspect_decodes_and_says_it_did_not_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    let token = ok(&[
+        "sign",
+        "--keyring",
+        &k,
+        "--purpose",
+        "p",
+        "--expires-in",
+        "1h",
+        "[1,2]",
+    ]);
+    tokenring()
+        .args(["inspect", token.trim()])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("NOT VERIFIED"))
+        .stdout(predicate::str::contains("\"verified\": false"));
+    let claims: Value = serde_json::from_str(&ok(&["inspect", token.trim()])).unwrap();
+    assert_eq!(claims["value"], serde_json::json!([1, 2]));
+    assert_eq!(claims["purpose"], "p");
+    assert_eq!(claims["key_id"], "first");
+    assert_eq!(claims["tag_algorithm"], "HS256");
+    assert_eq!(claims["expired"], false);
+    fails(&["inspect", "v1.x"], "cannot decode");
+}
+
+#[test]
+fn demo_runs_from_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    // Outside the repository the bundled copy is used.
+    tokenring()
+        .current_dir(dir.path())
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("bundled"))
+        .stdout(predicate::str::contains("unknown key"));
+    // A keyring not marked as a demo is refused.
+    let (_, k) = keyring_file(dir.path());
+    fails(&["demo", "--keyring", &k], "not marked");
+}
+
+#[test]
+fn demo_keyring_warns_when_used() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/keyrings/example.json");
+    let r = run(&["keyring", "check", example]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("DEMO keyring"), "{}", r.stderr);
+}
+
+#[test]
+fn hostile_arguments_never_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    let long = "x".repeat(100_000);
+    let inputs = [
+        "",
+        ".",
+        "...",
+        "v1...",
+        "v1.first..",
+        "v1.first.AAAA.AAAA",
+        "v1.first.////.AAAA",
+        "v1.first.\u{1}.\u{7f}",
+        "v1.ü.ü.ü",
+        &long,
+    ];
+    for input in inputs {
+        for args in [
+            vec!["verify", "--keyring", &k, input],
+            vec!["inspect", input],
+            vec!["sign", "--keyring", &k, input],
+        ] {
+            let r = run(&args);
+            assert!(r.code == 1 || r.code == 0, "{args:?}: {}", r.stderr);
+        }
+    }
+    // Arguments that are not UTF-8 are a usage error.
+    use std::os::unix::ffi::OsStrExt as _;
+    let r = tokenring()
+        .args(["verify", "--keyring", &k])
+        .arg(std::ffi::OsStr::from_bytes(b"v1.\xff.a.b"))
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+
+    let path = dir.path().join("garbage.json");
+    for content in [
+        &b"\xff\xfe"[..],
+        b"{\"keys\":[{}]}",
+        b"null",
+        b"{\"keys\": [[[[[[[[]]]]]]]]}",
+    ] {
+        std::fs::write(&path, content).unwrap();
+        let r = run(&["keyring", "list", path.to_str().unwrap()]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+    }
+}
+
+#[test]
+fn times_beyond_rfc3339_are_refused_or_printed_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    fails(
+        &["keyring", "add", &k, "--activates-in", "100000years"],
+        "outside 1970 to 9999",
+    );
+    // A token may claim any expiry; inspect must still print it.
+    let token = ok(&["sign", "--keyring", &k, "--expires-in", "100000years", "1"]);
+    let claims: Value = serde_json::from_str(&ok(&["inspect", token.trim()])).unwrap();
+    assert!(
+        claims["expires_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("unix time "),
+        "{claims}"
+    );
+    assert_eq!(ok(&["verify", "--keyring", &k, token.trim()]).trim(), "1");
+}
