@@ -149,9 +149,10 @@ fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
         matches!(e, VerifyError::PurposeMismatch { .. })
     })?;
     out("   with one character changed:")?;
+    // Change one character of the payload (after "v1.KEY_ID.").
     let mut tampered = token.clone().into_bytes();
-    let middle = tampered.len() / 2;
-    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+    let at = token.match_indices('.').nth(1).map_or(0, |(i, _)| i + 5);
+    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).map_err(|e| Failure::new(e.to_string()))?;
     rejected(&verifier, &tampered, Some("password_reset"), |e| {
         matches!(e, VerifyError::BadSignature { .. })

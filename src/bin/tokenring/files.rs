@@ -50,13 +50,29 @@ pub(crate) fn write_atomically(path: &Path, keyring: &Keyring) -> Result<(), Fai
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
+    // Never replace a keyring with text that would not load back to the same keys.
+    let text = keyring.to_json();
+    let reloaded = Keyring::from_json_with_clock(&text, keyring.clock().clone())
+        .map_err(|e| failed("write (the new keyring would not load back)", &e))?;
+    let ids = |k: &Keyring| {
+        k.keys()
+            .iter()
+            .map(|k| k.id().to_owned())
+            .collect::<Vec<_>>()
+    };
+    if ids(&reloaded) != ids(keyring) {
+        return Err(failed(
+            "write (the new keyring would not load back)",
+            &"keys differ",
+        ));
+    }
     // tempfile creates the file with mode 0600 on Unix.
     let mut temp = tempfile::Builder::new()
         .prefix(".tokenring-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| failed("create a temporary file beside", &e))?;
-    temp.write_all(keyring.to_json().as_bytes())
+    temp.write_all(text.as_bytes())
         .map_err(|e| failed("write", &e))?;
     temp.as_file().sync_all().map_err(|e| failed("fsync", &e))?;
     temp.persist(path)

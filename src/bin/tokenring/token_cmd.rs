@@ -10,17 +10,24 @@ use tokenring::{DEFAULT_SALT, TokenOptions, Verifier};
 
 use crate::{Failure, files, format_time, out, parse_duration, parse_time};
 
+/// What `sign` and `verify` share: which keys, derived for which salt, bound to which purpose.
 #[derive(Args)]
-pub(crate) struct SignArgs {
+pub(crate) struct TokenArgs {
     /// The keyring file.
     #[arg(long)]
     keyring: PathBuf,
-    /// Purpose label the keys are derived for; must match at verification.
+    /// Label the keys are derived for (e.g. password_reset); sign and verify must agree.
     #[arg(long, default_value = DEFAULT_SALT)]
     salt: String,
-    /// Purpose bound into the token; verification must ask for the same one.
+    /// Purpose bound into the token; verification must give the same one (none if omitted).
     #[arg(long)]
     purpose: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct SignArgs {
+    #[command(flatten)]
+    with: TokenArgs,
     /// Expire this long from now (e.g. 15m, 2h, 7d).
     #[arg(long, value_parser = parse_duration, conflicts_with = "expires_at")]
     expires_in: Option<Duration>,
@@ -34,15 +41,8 @@ pub(crate) struct SignArgs {
 
 #[derive(Args)]
 pub(crate) struct VerifyArgs {
-    /// The keyring file.
-    #[arg(long)]
-    keyring: PathBuf,
-    /// Purpose label the keys are derived for; must match the one used to sign.
-    #[arg(long, default_value = DEFAULT_SALT)]
-    salt: String,
-    /// The purpose the token must carry (none if omitted).
-    #[arg(long)]
-    purpose: Option<String>,
+    #[command(flatten)]
+    with: TokenArgs,
     /// Accept tokens this long past their expiry (clock skew).
     #[arg(long, value_parser = parse_duration)]
     leeway: Option<Duration>,
@@ -72,10 +72,10 @@ fn argument(text: &str) -> Result<String, Failure> {
 pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
     let value: Value = serde_json::from_str(&argument(&args.value)?)
         .map_err(|e| Failure::new(format!("the value is not JSON: {e}")))?;
-    let keyring = files::load(&args.keyring)?;
-    let verifier = Verifier::new(keyring, args.salt.clone());
+    let keyring = files::load(&args.with.keyring)?;
+    let verifier = Verifier::new(keyring, args.with.salt.clone());
     let mut options = TokenOptions::new();
-    if let Some(purpose) = &args.purpose {
+    if let Some(purpose) = &args.with.purpose {
         options = options.purpose(purpose);
     }
     if let Some(after) = args.expires_in {
@@ -89,13 +89,13 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
 
 pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let token = argument(&args.token)?;
-    let keyring = files::load(&args.keyring)?;
+    let keyring = files::load(&args.with.keyring)?;
     let verifier = Verifier::builder(keyring)
-        .salt(args.salt.clone())
+        .salt(args.with.salt.clone())
         .leeway(args.leeway.unwrap_or_default())
         .build();
     let verified = verifier
-        .verify::<Value>(&token, args.purpose.as_deref())
+        .verify::<Value>(&token, args.with.purpose.as_deref())
         .map_err(|e| Failure::new(format!("token rejected: {e}")))?;
     if !verified.is_current_key {
         eprintln!(
