@@ -54,6 +54,7 @@
 mod algorithm;
 mod clock;
 mod codec;
+mod derived;
 mod error;
 pub mod inspect;
 mod key_generator;
@@ -63,10 +64,17 @@ mod verifier;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use derived::KeyringRef;
 pub use error::{KeyRef, KeyringError, Malformed, SecretError, SignError, VerifyError};
 pub use key_generator::{KeyGenerator, MAX_KEY_LEN};
+pub use keyring::{EnvSource, FileSource, KeyringSource, KeysSource};
+#[cfg(feature = "watch")]
+pub use keyring::{
+    HotKeyring, HotKeyringBuilder, KeyStatus, ReloadEvent, Snapshot, Status, WatchMode,
+};
 pub use keyring::{Key, KeyState, Keyring};
 pub use secret::Secret;
 pub use verifier::{
-    DEFAULT_MAX_TOKEN_LEN, DEFAULT_SALT, Expiry, TokenOptions, Verified, Verifier, VerifierBuilder,
+    DEFAULT_MAX_TOKEN_LEN, DEFAULT_SALT, Expiry, Rotated, TokenOptions, Verified, Verifier,
+    VerifierBuilder,
 };

@@ -13,12 +13,11 @@ use base64::Engine as _;
 use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use crate::algorithm::KeyedMac;
 use crate::clock::unix_seconds;
 use crate::codec::native::{self, B64, EnvelopeIn, EnvelopeOut, PREFIX};
+use crate::derived::{Derived, DerivedKeys, KeyringRef};
 use crate::error::{Malformed, SignError, VerifyError};
-use crate::key_generator::KeyGenerator;
-use crate::keyring::{Key, KeyState, Keyring};
+use crate::keyring::{KeyState, Keyring};
 
 /// The salt a verifier uses unless given one.
 pub const DEFAULT_SALT: &str = "tokenring";
@@ -120,15 +119,30 @@ impl<T> Verified<T> {
     }
 }
 
+/// Passed to a [`VerifierBuilder::on_rotation`] hook when a token verifies with a key that is
+/// not the one signing now, so the application can re-issue it (Rails' `on_rotation`).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Rotated<'a> {
+    /// The key that verified the token.
+    pub key_id: &'a str,
+    /// The key signing now, if any.
+    pub signing_key_id: Option<&'a str>,
+    /// The verifier's salt.
+    pub salt: &'a str,
+}
+
+type RotationHook = Arc<dyn Fn(&Rotated<'_>) + Send + Sync>;
+
 /// Configures a [`Verifier`]; see [`Verifier::builder`].
-#[derive(Debug, Clone)]
 #[must_use]
 pub struct VerifierBuilder {
-    keyring: Arc<Keyring>,
+    keys: KeyringRef,
     salt: String,
     max_token_len: usize,
     leeway: Duration,
     default_expires_in: Option<Duration>,
+    on_rotation: Option<RotationHook>,
 }
 
 impl VerifierBuilder {
@@ -159,36 +173,26 @@ impl VerifierBuilder {
         self
     }
 
+    /// Calls `hook` each time a token verifies with a key that no longer signs (it runs on
+    /// the verifying thread: keep it short, e.g. set a flag to re-issue the token).
+    pub fn on_rotation(mut self, hook: impl Fn(&Rotated<'_>) + Send + Sync + 'static) -> Self {
+        self.on_rotation = Some(Arc::new(hook));
+        self
+    }
+
     /// Derives every key for the salt and builds the verifier.
     pub fn build(self) -> Verifier {
-        let macs = self
-            .keyring
-            .keys()
-            .iter()
-            .map(|key| derive_mac(key, &self.salt))
-            .collect();
         Verifier {
             inner: Arc::new(Inner {
-                keyring: self.keyring,
+                keys: DerivedKeys::new(self.keys, &self.salt),
                 salt: self.salt.into_boxed_str(),
-                macs,
                 max_token_len: self.max_token_len,
                 leeway: self.leeway,
                 default_expires_in: self.default_expires_in,
+                on_rotation: self.on_rotation,
             }),
         }
     }
-}
-
-/// The derived key for (`key`, `salt`): HKDF-SHA256 with the key's secret as input keying
-/// material, no extract salt, `salt` as info, as long as the algorithm's tag.
-fn derive_mac(key: &Key, salt: &str) -> KeyedMac {
-    // A Keyring only holds secrets of at least 32 bytes, and tags are at most 64 bytes:
-    // neither call can fail.
-    let derived = KeyGenerator::new(key.secret())
-        .and_then(|g| g.generate_key(salt.as_bytes(), key.algorithm().tag_len()))
-        .expect("keyring secrets are validated master keys");
-    KeyedMac::new(key.algorithm(), derived.expose())
 }
 
 /// Signs and verifies native v1 tokens for one salt with one keyring snapshot.
@@ -216,35 +220,36 @@ pub struct Verifier {
 }
 
 struct Inner {
-    keyring: Arc<Keyring>,
+    keys: DerivedKeys,
     salt: Box<str>,
-    // Index-aligned with `keyring.keys()`.
-    macs: Box<[KeyedMac]>,
     max_token_len: usize,
     leeway: Duration,
     default_expires_in: Option<Duration>,
+    on_rotation: Option<RotationHook>,
 }
 
 impl Verifier {
     /// A verifier with default settings for `salt`.
-    pub fn new(keyring: impl Into<Arc<Keyring>>, salt: impl Into<String>) -> Self {
+    pub fn new(keyring: impl Into<KeyringRef>, salt: impl Into<String>) -> Self {
         Self::builder(keyring).salt(salt).build()
     }
 
-    /// Starts configuring a verifier over `keyring`.
-    pub fn builder(keyring: impl Into<Arc<Keyring>>) -> VerifierBuilder {
+    /// Starts configuring a verifier over `keyring`: a [`Keyring`], an `Arc<Keyring>`, or a
+    /// hot keyring (feature `watch`) whose snapshot in force it will follow.
+    pub fn builder(keyring: impl Into<KeyringRef>) -> VerifierBuilder {
         VerifierBuilder {
-            keyring: keyring.into(),
+            keys: keyring.into(),
             salt: DEFAULT_SALT.to_owned(),
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             leeway: Duration::ZERO,
             default_expires_in: None,
+            on_rotation: None,
         }
     }
 
-    /// The keyring snapshot this verifier uses.
-    pub fn keyring(&self) -> &Arc<Keyring> {
-        &self.inner.keyring
+    /// The keyring snapshot this verifier uses now.
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.inner.keys.with(|keys| Arc::clone(&keys.keyring))
     }
 
     /// The salt keys are derived for.
@@ -265,14 +270,25 @@ impl Verifier {
         value: &T,
         options: TokenOptions<'_>,
     ) -> Result<String, SignError> {
+        self.inner
+            .keys
+            .with(|keys| self.generate_with(keys, value, options))
+    }
+
+    fn generate_with<T: Serialize + ?Sized>(
+        &self,
+        keys: &Derived,
+        value: &T,
+        options: TokenOptions<'_>,
+    ) -> Result<String, SignError> {
         let inner = &*self.inner;
-        let now = inner.keyring.now();
-        let index = inner
+        let now = keys.keyring.now();
+        let index = keys
             .keyring
             .signing_index_at(now)
             .ok_or(SignError::NoSigningKey)?;
-        let key_id = inner.keyring.keys()[index].id();
-        let mac = &inner.macs[index];
+        let key_id = keys.keyring.keys()[index].id();
+        let mac = &keys.macs[index];
 
         let expiry = match options.expiry {
             Expiry::Default => inner.default_expires_in.map(Expiry::In),
@@ -344,15 +360,26 @@ impl Verifier {
             });
         }
         let parts = native::split(token).map_err(VerifyError::Malformed)?;
-        let index =
-            inner
-                .keyring
-                .index_of(parts.key_id)
-                .ok_or_else(|| VerifyError::UnknownKey {
-                    key_id: parts.key_id.to_owned(),
-                })?;
-        let key = &inner.keyring.keys()[index];
-        let now = inner.keyring.now();
+        inner
+            .keys
+            .with(|keys| self.verify_with(keys, &parts, purpose))
+    }
+
+    fn verify_with<T: DeserializeOwned>(
+        &self,
+        keys: &Derived,
+        parts: &native::Parts<'_>,
+        purpose: Option<&str>,
+    ) -> Result<Verified<T>, VerifyError> {
+        let inner = &*self.inner;
+        let keyring = &keys.keyring;
+        let index = keyring
+            .index_of(parts.key_id)
+            .ok_or_else(|| VerifyError::UnknownKey {
+                key_id: parts.key_id.to_owned(),
+            })?;
+        let key = &keyring.keys()[index];
+        let now = keyring.now();
         match key.state_at(now) {
             KeyState::Disabled => {
                 return Err(VerifyError::KeyDisabled {
@@ -367,7 +394,7 @@ impl Verifier {
             }
             KeyState::Pending | KeyState::Active => {}
         }
-        if !native::check_tag(&inner.macs[index], &parts).map_err(VerifyError::Malformed)? {
+        if !native::check_tag(&keys.macs[index], parts).map_err(VerifyError::Malformed)? {
             return Err(VerifyError::BadSignature {
                 key_id: key.id().to_owned(),
             });
@@ -378,10 +405,20 @@ impl Verifier {
             decode_envelope::<T>(json, purpose, now, inner.leeway)
         })
         .map_err(VerifyError::Malformed)??;
+        keyring.record_verified(index);
+        let signing = keyring.signing_index_at(now);
+        let is_current_key = signing == Some(index);
+        if let (false, Some(hook)) = (is_current_key, &inner.on_rotation) {
+            hook(&Rotated {
+                key_id: key.id(),
+                signing_key_id: signing.map(|i| keyring.keys()[i].id()),
+                salt: &inner.salt,
+            });
+        }
         Ok(Verified {
             value,
             key_id: Arc::clone(key.shared_id()),
-            is_current_key: inner.keyring.signing_index_at(now) == Some(index),
+            is_current_key,
             expires_at,
         })
     }
@@ -445,11 +482,10 @@ impl fmt::Debug for Verifier {
             .field(
                 "keys",
                 &self
-                    .inner
-                    .keyring
+                    .keyring()
                     .keys()
                     .iter()
-                    .map(Key::id)
+                    .map(|k| k.id().to_owned())
                     .collect::<Vec<_>>(),
             )
             .field("max_token_len", &self.inner.max_token_len)

@@ -576,3 +576,49 @@ fn times_beyond_rfc3339_are_refused_or_printed_safely() {
     );
     assert_eq!(ok(&["verify", "--keyring", &k, token.trim()]).trim(), "1");
 }
+
+#[test]
+fn watch_prints_reloads_and_refusals() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::{Command as Process, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (path, k) = keyring_file(dir.path());
+    let mut child = Process::new(assert_cmd::cargo::cargo_bin("tokenring"))
+        .args(["keyring", "watch", &k, "--count", "2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.contains("generation 1 loaded") && first.contains("signing \"first\""),
+        "{first}"
+    );
+
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, "{broken").unwrap();
+    let refused = lines.next().unwrap().unwrap();
+    assert!(
+        refused.contains("refused") && refused.contains("generation 1 stays"),
+        "{refused}"
+    );
+
+    std::fs::write(&path, &good).unwrap(); // unchanged content: no event
+    ok(&[
+        "keyring",
+        "add",
+        &k,
+        "--id",
+        "second",
+        "--activates-in",
+        "1h",
+    ]);
+    let reloaded = lines.next().unwrap().unwrap();
+    assert!(
+        reloaded.contains("generation 2 loaded") && reloaded.contains("second (pending)"),
+        "{reloaded}"
+    );
+    assert!(child.wait().unwrap().success());
+}

@@ -10,10 +10,19 @@
 
 mod file;
 mod source;
+#[cfg(feature = "watch")]
+mod watch;
+
+pub use source::{EnvSource, FileSource, KeyringSource, KeysSource};
+#[cfg(feature = "watch")]
+pub use watch::{
+    HotKeyring, HotKeyringBuilder, KeyStatus, ReloadEvent, Snapshot, Status, WatchMode,
+};
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use crate::algorithm::Algorithm;
@@ -188,6 +197,9 @@ pub struct Keyring {
     clock: Arc<dyn Clock>,
     description: Option<String>,
     demo: bool,
+    // How many tokens each key verified since this snapshot was built, index-aligned with
+    // `keys`: how operators see an old key go idle before retiring it.
+    verified: Box<[AtomicU64]>,
 }
 
 impl Keyring {
@@ -260,6 +272,7 @@ impl Keyring {
         let mut signing_order: Vec<usize> = (0..keys.len()).collect();
         // Stable sort: equal activation times keep file order.
         signing_order.sort_by(|&a, &b| keys[b].activates_at.cmp(&keys[a].activates_at));
+        let verified = keys.iter().map(|_| AtomicU64::new(0)).collect();
         Ok(Self {
             keys,
             by_id,
@@ -267,6 +280,7 @@ impl Keyring {
             clock,
             description: None,
             demo: false,
+            verified,
         })
     }
 
@@ -325,6 +339,17 @@ impl Keyring {
             .iter()
             .copied()
             .find(|&i| self.keys[i].state_at(now) == KeyState::Active)
+    }
+
+    /// How many tokens key `id` has verified since this keyring was loaded (through any
+    /// verifier), or `None` if there is no such key.
+    pub fn verified_count(&self, id: &str) -> Option<u64> {
+        self.index_of(id)
+            .map(|i| self.verified[i].load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn record_verified(&self, index: usize) {
+        self.verified[index].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The free-text description, if the file had one.

@@ -74,3 +74,124 @@ impl Keyring {
         Self::from_json_with_clock(&text, clock)
     }
 }
+
+/// Where a keyring comes from, so a [`crate::HotKeyring`] can load it again.
+///
+/// Built in: [`FileSource`], [`EnvSource`] and [`KeysSource`] (in code). A secrets manager or a
+/// database plugs in by implementing `load`:
+///
+/// ```
+/// use std::sync::Arc;
+/// use tokenring::{Clock, Keyring, KeyringError, KeyringSource};
+///
+/// /// Keyrings fetched from a secrets manager (here a stand-in closure).
+/// struct SecretsManager {
+///     fetch: Box<dyn Fn() -> String + Send + Sync>,
+/// }
+///
+/// impl KeyringSource for SecretsManager {
+///     fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+///         Keyring::from_json_with_clock(&(self.fetch)(), clock)
+///     }
+///     fn describe(&self) -> String {
+///         "secrets manager: prod/tokenring".to_owned()
+///     }
+/// }
+///
+/// let source = SecretsManager {
+///     fetch: Box::new(|| r#"{"keys": [{"id": "k1", "secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]}"#.to_owned()),
+/// };
+/// let keyring = source.load(Arc::new(tokenring::SystemClock))?;
+/// assert_eq!(keyring.keys()[0].id(), "k1");
+/// # Ok::<(), KeyringError>(())
+/// ```
+pub trait KeyringSource: Send + Sync + 'static {
+    /// Loads and validates the keyring, its key states to be read from `clock`.
+    ///
+    /// # Errors
+    ///
+    /// Any [`KeyringError`]; a hot keyring keeps its last good snapshot when this fails.
+    fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError>;
+
+    /// A name for logs and status, e.g. `file /etc/app/keyring.json`. Never a secret.
+    fn describe(&self) -> String;
+
+    /// The file whose changes should trigger a reload, if the source is a file.
+    fn watch_path(&self) -> Option<&Path> {
+        None
+    }
+}
+
+/// A keyring JSON file; watchable.
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    path: std::path::PathBuf,
+}
+
+impl FileSource {
+    /// The file at `path` (symbolic links are followed on every load).
+    pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+}
+
+impl KeyringSource for FileSource {
+    fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+        Keyring::from_file_with_clock(&self.path, clock)
+    }
+
+    fn describe(&self) -> String {
+        format!("file {}", self.path.display())
+    }
+
+    fn watch_path(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+}
+
+/// A keyring JSON document in an environment variable. It changes only with the process, so
+/// rotating means restarting (after the new value is deployed).
+#[derive(Debug, Clone)]
+pub struct EnvSource {
+    name: String,
+}
+
+impl EnvSource {
+    /// The variable `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+}
+
+impl KeyringSource for EnvSource {
+    fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+        Keyring::from_env_with_clock(&self.name, clock)
+    }
+
+    fn describe(&self) -> String {
+        format!("environment variable {}", self.name)
+    }
+}
+
+/// Keys built in code.
+#[derive(Debug, Clone)]
+pub struct KeysSource {
+    keys: Vec<super::Key>,
+}
+
+impl KeysSource {
+    /// These keys.
+    pub fn new(keys: Vec<super::Key>) -> Self {
+        Self { keys }
+    }
+}
+
+impl KeyringSource for KeysSource {
+    fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+        Keyring::with_clock(self.keys.clone(), clock)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} keys in code", self.keys.len())
+    }
+}

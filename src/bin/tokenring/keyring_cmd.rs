@@ -95,6 +95,17 @@ pub(crate) enum KeyringCommand {
         /// The keyring file.
         file: PathBuf,
     },
+    /// Watch a keyring file as a server would and print each reload and each refused file.
+    Watch {
+        /// The keyring file.
+        file: PathBuf,
+        /// Poll at this interval instead of using file-system events (e.g. 500ms).
+        #[arg(long, value_parser = parse_duration)]
+        poll: Option<Duration>,
+        /// Exit after this many reload events (default: run until interrupted).
+        #[arg(long)]
+        count: Option<u64>,
+    },
 }
 
 pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
@@ -116,6 +127,7 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
         KeyringCommand::Prune { file, revoked } => prune(&file, revoked),
         KeyringCommand::List { file } => list(&file),
         KeyringCommand::Check { file } => check(&file),
+        KeyringCommand::Watch { file, poll, count } => watch(&file, poll, count),
     }
 }
 
@@ -326,4 +338,54 @@ fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
             "refused, the file is unchanged: {err}"
         ))),
     }
+}
+
+fn watch(file: &Path, poll: Option<Duration>, count: Option<u64>) -> Result<(), Failure> {
+    use std::sync::mpsc;
+    use tokenring::{FileSource, HotKeyring, ReloadEvent, WatchMode};
+
+    let (tx, rx) = mpsc::channel();
+    let hot = HotKeyring::builder(FileSource::new(file))
+        .mode(poll.map_or(WatchMode::Events, WatchMode::Poll))
+        .on_reload(move |event| {
+            let _ = tx.send(event.clone());
+        })
+        .build()?;
+    let describe = |hot: &HotKeyring| {
+        let keyring = hot.keyring();
+        let signing = keyring
+            .signing_key()
+            .map_or_else(|| "none".to_owned(), |k| format!("{:?}", k.id()));
+        let keys: Vec<String> = keyring
+            .keys()
+            .iter()
+            .map(|k| format!("{} ({})", k.id(), k.state_at(keyring.now())))
+            .collect();
+        format!("keys {}; signing {signing}", keys.join(", "))
+    };
+    out(format_args!(
+        "{} generation 1 loaded from {}: {}",
+        format_time(SystemTime::now()),
+        file.display(),
+        describe(&hot)
+    ))?;
+    let mut seen = 0;
+    while count.is_none_or(|n| seen < n) {
+        let Ok(event) = rx.recv() else {
+            break;
+        };
+        seen += 1;
+        let now = format_time(SystemTime::now());
+        match event {
+            ReloadEvent::Reloaded { generation, .. } => out(format_args!(
+                "{now} generation {generation} loaded: {}",
+                describe(&hot)
+            ))?,
+            ReloadEvent::Refused { generation, error } => out(format_args!(
+                "{now} refused: {error}; generation {generation} stays in force"
+            ))?,
+            _ => {}
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,430 @@
+//! Hot reload on real files: every write pattern deployments use is picked up within a
+//! second, and no bad file ever replaces a good keyring.
+#![cfg(feature = "watch")]
+
+mod common;
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{hours, key, t0};
+use tokenring::{
+    FileSource, HotKeyring, Key, Keyring, ManualClock, ReloadEvent, TokenOptions, Verifier,
+    VerifyError, WatchMode,
+};
+
+const WITHIN: Duration = Duration::from_secs(1);
+
+fn json(keys: Vec<Key>) -> String {
+    Keyring::with_clock(keys, Arc::new(ManualClock::new(t0())))
+        .unwrap()
+        .to_json()
+        .to_string()
+}
+
+fn one() -> String {
+    json(vec![key("k1", 1)])
+}
+
+fn two() -> String {
+    json(vec![key("k2", 2), key("k1", 1)])
+}
+
+/// Polls `done` until it holds or `limit` passes; returns how long it took.
+fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    done().then(|| start.elapsed())
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    dir: PathBuf,
+    path: PathBuf,
+    hot: HotKeyring,
+    verifier: Verifier,
+    events: Arc<Mutex<Vec<ReloadEvent>>>,
+}
+
+fn setup_at(dir: tempfile::TempDir, path: PathBuf, mode: WatchMode) -> Setup {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let hot = HotKeyring::builder(FileSource::new(&path))
+        .mode(mode)
+        .on_reload(move |e| sink.lock().unwrap().push(e.clone()))
+        .build()
+        .unwrap();
+    let verifier = Verifier::new(&hot, "reload");
+    Setup {
+        dir: dir.path().to_owned(),
+        _dir: dir,
+        path,
+        hot,
+        verifier,
+        events,
+    }
+}
+
+fn setup(mode: WatchMode) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    std::fs::write(&path, one()).unwrap();
+    setup_at(dir, path, mode)
+}
+
+fn signer(verifier: &Verifier) -> String {
+    let token = verifier.generate(&1, TokenOptions::new()).unwrap();
+    token.split('.').nth(1).unwrap().to_owned()
+}
+
+fn assert_picks_up(s: &Setup, write: impl FnOnce(&Setup)) {
+    let old = s.verifier.generate(&"old", TokenOptions::new()).unwrap();
+    assert_eq!(signer(&s.verifier), "k1");
+    write(s);
+    let took = wait_for(WITHIN, || signer(&s.verifier) == "k2")
+        .unwrap_or_else(|| panic!("not picked up within {WITHIN:?}: {:?}", s.hot.status()));
+    eprintln!("picked up in {took:?}");
+    assert!(s.hot.generation() >= 2);
+    // Tokens signed before the reload still verify.
+    let verified = s.verifier.verify::<String>(&old, None).unwrap();
+    assert!(!verified.is_current_key);
+    assert_eq!(s.hot.status().last_error, None);
+}
+
+fn rename_into_place(path: &Path, text: &str) {
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, text).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+}
+
+#[test]
+fn write_in_place() {
+    let s = setup(WatchMode::Events);
+    assert_picks_up(&s, |s| std::fs::write(&s.path, two()).unwrap());
+}
+
+#[test]
+fn write_temp_then_rename() {
+    let s = setup(WatchMode::Events);
+    assert_picks_up(&s, |s| rename_into_place(&s.path, &two()));
+}
+
+#[test]
+fn delete_then_recreate() {
+    let s = setup(WatchMode::Events);
+    assert_picks_up(&s, |s| {
+        std::fs::remove_file(&s.path).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        // While the file is missing the old keyring stays in force.
+        assert_eq!(signer(&s.verifier), "k1");
+        std::fs::write(&s.path, two()).unwrap();
+    });
+}
+
+/// The Kubernetes Secret/ConfigMap volume layout: keyring.json -> ..data/keyring.json, and
+/// ..data -> ..<timestamp>; an update writes a new timestamped directory and renames a new
+/// ..data link over the old one.
+#[test]
+fn kubernetes_data_symlink_swap() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    std::fs::create_dir(d.join("..2026_11_22_01")).unwrap();
+    std::fs::write(d.join("..2026_11_22_01/keyring.json"), one()).unwrap();
+    symlink("..2026_11_22_01", d.join("..data")).unwrap();
+    symlink("..data/keyring.json", d.join("keyring.json")).unwrap();
+    let s = setup_at(dir, d.join("keyring.json"), WatchMode::Events);
+    assert_picks_up(&s, |s| {
+        swap_data(&s.dir, "..2026_11_22_02", &two(), "..2026_11_22_01")
+    });
+}
+
+fn swap_data(dir: &Path, new: &str, text: &str, old: &str) {
+    std::fs::create_dir(dir.join(new)).unwrap();
+    std::fs::write(dir.join(new).join("keyring.json"), text).unwrap();
+    symlink(new, dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    std::fs::remove_dir_all(dir.join(old)).unwrap();
+}
+
+#[test]
+fn polling_mode_picks_up_changes() {
+    let s = setup(WatchMode::Poll(Duration::from_millis(100)));
+    assert_picks_up(&s, |s| rename_into_place(&s.path, &two()));
+}
+
+#[test]
+fn manual_mode_waits_for_reload() {
+    let s = setup(WatchMode::Manual);
+    rename_into_place(&s.path, &two());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(signer(&s.verifier), "k1");
+    assert!(s.hot.reload().unwrap());
+    assert_eq!(signer(&s.verifier), "k2");
+    assert!(
+        !s.hot.reload().unwrap(),
+        "unchanged content is not a new generation"
+    );
+    assert_eq!(s.hot.generation(), 2);
+}
+
+#[test]
+fn bad_files_never_replace_the_good_keyring() {
+    let s = setup(WatchMode::Events);
+    let old = s.verifier.generate(&"old", TokenOptions::new()).unwrap();
+    let full = two();
+    let bad: Vec<(&str, BadWrite)> = vec![
+        (
+            "invalid JSON",
+            Box::new(|p| std::fs::write(p, "{not json").unwrap()),
+        ),
+        ("empty", Box::new(|p| std::fs::write(p, "").unwrap())),
+        ("half-written", {
+            let half = full[..full.len() / 2].to_owned();
+            Box::new(move |p| std::fs::write(p, &half).unwrap())
+        }),
+        (
+            "unknown field",
+            Box::new(|p| std::fs::write(p, one().replace("\"id\"", "\"kid\"")).unwrap()),
+        ),
+        (
+            "no usable key",
+            Box::new(|p| {
+                std::fs::write(
+                    p,
+                    one().replace("\"id\": \"k1\",", "\"id\": \"k1\", \"disabled\": true,"),
+                )
+                .unwrap()
+            }),
+        ),
+        ("missing", Box::new(|p| std::fs::remove_file(p).unwrap())),
+    ];
+    for (what, write) in bad {
+        let refused_before = count_refused(&s.events);
+        write(&s.path);
+        wait_for(WITHIN, || s.hot.status().last_error.is_some())
+            .unwrap_or_else(|| panic!("{what}: error not reported: {:?}", s.hot.status()));
+        assert!(
+            count_refused(&s.events) > refused_before,
+            "{what}: no Refused event"
+        );
+        assert_eq!(s.hot.generation(), 1, "{what}");
+        assert_eq!(signer(&s.verifier), "k1", "{what}");
+        assert_eq!(
+            s.verifier.verify::<String>(&old, None).unwrap().value,
+            "old",
+            "{what}"
+        );
+        // Restore the good file: the error clears, still generation 1 (same content).
+        std::fs::write(&s.path, one()).unwrap();
+        wait_for(WITHIN, || s.hot.status().last_error.is_none())
+            .unwrap_or_else(|| panic!("{what}: error not cleared: {:?}", s.hot.status()));
+    }
+    // And the next valid new file is picked up.
+    rename_into_place(&s.path, &two());
+    wait_for(WITHIN, || signer(&s.verifier) == "k2").expect("good file after bad ones");
+    assert_eq!(s.hot.generation(), 2);
+}
+
+/// Writes one kind of bad keyring file at the path.
+type BadWrite = Box<dyn Fn(&Path)>;
+
+fn count_refused(events: &Mutex<Vec<ReloadEvent>>) -> usize {
+    events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, ReloadEvent::Refused { .. }))
+        .count()
+}
+
+#[test]
+fn pending_key_activates_by_the_clock_without_a_reload() {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    std::fs::write(
+        &path,
+        json(vec![
+            key("next", 2).with_activates_at(Some(t0() + hours(1))),
+            key("k1", 1),
+        ]),
+    )
+    .unwrap();
+    let hot = HotKeyring::builder(FileSource::new(&path))
+        .clock(clock.clone())
+        .mode(WatchMode::Manual)
+        .build()
+        .unwrap();
+    let verifier = Verifier::new(&hot, "s");
+    assert_eq!(signer(&verifier), "k1");
+    clock.advance(hours(1));
+    assert_eq!(signer(&verifier), "next");
+    assert_eq!(hot.generation(), 1);
+}
+
+#[test]
+fn verification_counters_and_rotation_hook() {
+    let s = setup(WatchMode::Manual);
+    let rotated = Arc::new(AtomicUsize::new(0));
+    let seen = rotated.clone();
+    let verifier = Verifier::builder(&s.hot)
+        .salt("reload")
+        .on_rotation(move |r| {
+            assert_eq!(
+                (r.key_id, r.signing_key_id, r.salt),
+                ("k1", Some("k2"), "reload")
+            );
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .build();
+    let old = verifier.generate(&1, TokenOptions::new()).unwrap();
+    verifier.verify::<u8>(&old, None).unwrap();
+    assert_eq!(rotated.load(Ordering::SeqCst), 0);
+
+    rename_into_place(&s.path, &two());
+    s.hot.reload().unwrap();
+    let new = verifier.generate(&1, TokenOptions::new()).unwrap();
+    for _ in 0..3 {
+        verifier.verify::<u8>(&old, None).unwrap();
+    }
+    verifier.verify::<u8>(&new, None).unwrap();
+    assert!(verifier.verify::<u8>(&(new.clone() + "x"), None).is_err());
+    assert_eq!(rotated.load(Ordering::SeqCst), 3);
+
+    let status = s.hot.status();
+    let count = |id: &str| {
+        status
+            .keys
+            .iter()
+            .find(|k| k.id == id)
+            .unwrap()
+            .verified_count
+    };
+    assert_eq!(
+        (count("k1"), count("k2")),
+        (3, 1),
+        "counted since this snapshot loaded"
+    );
+    assert!(status.keys.iter().find(|k| k.id == "k2").unwrap().signing);
+    assert!(status.source.contains("keyring.json"));
+    assert!(!format!("{status:?}").contains("secret"));
+}
+
+#[test]
+fn pruned_keys_are_rejected_after_reload() {
+    let s = setup(WatchMode::Manual);
+    rename_into_place(&s.path, &two());
+    s.hot.reload().unwrap();
+    let by_k1 = {
+        let only_k1 = Verifier::new(Keyring::new(vec![key("k1", 1)]).unwrap(), "reload");
+        only_k1.generate(&1, TokenOptions::new()).unwrap()
+    };
+    assert!(s.verifier.verify::<u8>(&by_k1, None).is_ok());
+    rename_into_place(&s.path, &json(vec![key("k2", 2)]));
+    s.hot.reload().unwrap();
+    assert_eq!(
+        s.verifier.verify::<u8>(&by_k1, None),
+        Err(VerifyError::UnknownKey {
+            key_id: "k1".into()
+        })
+    );
+}
+
+#[test]
+fn first_load_must_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    assert!(HotKeyring::builder(FileSource::new(&path)).build().is_err());
+    std::fs::write(&path, "{}").unwrap();
+    assert!(HotKeyring::builder(FileSource::new(&path)).build().is_err());
+}
+
+/// Threads sign and verify without pause while the keyring file is rewritten hundreds of
+/// times, by rename and by `..data` symlink swap, always keeping every key: not one
+/// verification may fail, and no thread may see the generation go back.
+#[test]
+fn concurrent_readers_during_hundreds_of_rewrites() {
+    let keys = |signing: usize, n: usize| {
+        let mut keys: Vec<Key> = (0..8).map(|i| key(&format!("k{i}"), i as u8 + 1)).collect();
+        keys.rotate_left(signing % 8); // the first in the file signs
+        let ring = Keyring::with_clock(keys, Arc::new(ManualClock::new(t0()))).unwrap();
+        ring.with_description(Some(format!("write {n}")))
+            .to_json()
+            .to_string()
+    };
+
+    // By rename.
+    let renamed = setup(WatchMode::Events);
+    std::fs::write(&renamed.path, keys(0, 0)).unwrap();
+    renamed.hot.reload().unwrap();
+    // By symlink swap.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_owned();
+    std::fs::create_dir(d.join("..v0")).unwrap();
+    std::fs::write(d.join("..v0/keyring.json"), keys(0, 0)).unwrap();
+    symlink("..v0", d.join("..data")).unwrap();
+    symlink("..data/keyring.json", d.join("keyring.json")).unwrap();
+    let swapped = setup_at(dir, d.join("keyring.json"), WatchMode::Events);
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for setup in [&renamed, &swapped] {
+        for t in 0..2u64 {
+            let verifier = setup.verifier.clone();
+            let hot = setup.hot.clone();
+            let stop = stop.clone();
+            readers.push(std::thread::spawn(move || {
+                let mut last_generation = 0;
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let generation = hot.generation();
+                    assert!(generation >= last_generation, "generation went back");
+                    last_generation = generation;
+                    let token = verifier.generate(&(t, n), TokenOptions::new()).unwrap();
+                    assert_eq!(
+                        verifier.verify::<(u64, u64)>(&token, None).unwrap().value,
+                        (t, n)
+                    );
+                    n += 1;
+                }
+                (n, last_generation)
+            }));
+        }
+    }
+    for n in 1..=300 {
+        rename_into_place(&renamed.path, &keys(n, n));
+        swap_data(
+            &d,
+            &format!("..v{n}"),
+            &keys(n, n),
+            &format!("..v{}", n - 1),
+        );
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    // Both converge on the last file.
+    for setup in [&renamed, &swapped] {
+        wait_for(WITHIN, || {
+            signer(&setup.verifier) == format!("k{}", 300 % 8)
+        })
+        .expect("converged on the last write");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for reader in readers {
+        let (verified, generation) = reader.join().expect("a reader failed");
+        assert!(verified > 100, "{verified}");
+        assert!(generation > 2, "{generation}");
+    }
+    eprintln!(
+        "generations: rename {}, symlink swap {}",
+        renamed.hot.generation(),
+        swapped.hot.generation()
+    );
+}
