@@ -1,1 +1,239 @@
-fn main() {}
+//! A long-running token service with a hot-reloaded keyring, as a user would embed one.
+//!
+//! ```sh
+//! cargo run --example server -- --keyring keyring.json --addr 127.0.0.1:8080
+//! curl -s localhost:8080/tokens -d '{"data": {"user": 42}, "purpose": "login", "expires_in": 900}'
+//! curl -s localhost:8080/verify -d '{"token": "v1…", "purpose": "login"}'
+//! curl -s localhost:8080/keyring
+//! ```
+//!
+//! Rotate the keyring file on disk (`tokenring keyring add …`) and the server follows within
+//! a second; a broken file is refused and the last good keyring stays. SIGHUP forces a
+//! reload; SIGTERM or Ctrl-C shuts down gracefully. Prints `listening on ADDR` once bound.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokenring::{FileSource, HotKeyring, TokenOptions, Verifier, VerifyError};
+
+#[derive(Clone)]
+struct App {
+    keyring: HotKeyring,
+    verifier: Verifier,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintRequest {
+    data: Value,
+    purpose: Option<String>,
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyRequest {
+    token: String,
+    purpose: Option<String>,
+}
+
+fn error(status: StatusCode, reason: &str, message: impl ToString) -> Response {
+    let body = json!({"error": message.to_string(), "reason": reason});
+    (status, axum::Json(body)).into_response()
+}
+
+/// Bodies are parsed by hand so that every rejection is JSON, never a framework default.
+fn bad_request(e: &serde_json::Error) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("invalid request: {e}"),
+    )
+}
+
+async fn mint(State(app): State<App>, body: Bytes) -> Response {
+    let request: MintRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => return bad_request(&e),
+    };
+    let mut options = TokenOptions::new();
+    if let Some(purpose) = &request.purpose {
+        options = options.purpose(purpose);
+    }
+    if let Some(seconds) = request.expires_in {
+        options = options.expires_in(Duration::from_secs(seconds));
+    }
+    match app.verifier.generate(&request.data, options) {
+        Ok(token) => axum::Json(json!({"token": token})).into_response(),
+        Err(tokenring::SignError::NoSigningKey) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_signing_key",
+            tokenring::SignError::NoSigningKey,
+        ),
+        Err(e) => error(StatusCode::BAD_REQUEST, "cannot_sign", e),
+    }
+}
+
+fn reason(error: &VerifyError) -> &'static str {
+    match error {
+        VerifyError::TooLarge { .. } => "too_large",
+        VerifyError::Malformed(_) => "malformed",
+        VerifyError::UnknownKey { .. } => "unknown_key",
+        VerifyError::BadSignature { .. } => "bad_signature",
+        VerifyError::KeyDisabled { .. } => "key_disabled",
+        VerifyError::KeyExpired { .. } => "key_expired",
+        VerifyError::Expired { .. } => "expired",
+        VerifyError::PurposeMismatch { .. } => "purpose_mismatch",
+        VerifyError::InvalidValue(_) => "invalid_value",
+        _ => "rejected",
+    }
+}
+
+async fn verify(State(app): State<App>, body: Bytes) -> Response {
+    let request: VerifyRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => return bad_request(&e),
+    };
+    match app
+        .verifier
+        .verify::<Value>(&request.token, request.purpose.as_deref())
+    {
+        Ok(verified) => axum::Json(json!({
+            "data": verified.value,
+            "key_id": &*verified.key_id,
+            "current_key": verified.is_current_key,
+        }))
+        .into_response(),
+        Err(e) => error(StatusCode::UNAUTHORIZED, reason(&e), &e),
+    }
+}
+
+async fn status(State(app): State<App>) -> Response {
+    let status = app.keyring.status();
+    let keys: Vec<Value> = status
+        .keys
+        .iter()
+        .map(|k| {
+            json!({
+                "id": k.id,
+                "state": k.state.name(),
+                "signing": k.signing,
+                "verified_count": k.verified_count,
+            })
+        })
+        .collect();
+    let loaded_at = humantime::format_rfc3339_seconds(status.loaded_at).to_string();
+    axum::Json(json!({
+        "generation": status.generation,
+        "loaded_at": loaded_at,
+        "source": status.source,
+        "keys": keys,
+        "last_error": status.last_error,
+    }))
+    .into_response()
+}
+
+struct Args {
+    keyring: PathBuf,
+    addr: SocketAddr,
+}
+
+fn args() -> Result<Args, String> {
+    let mut keyring = None;
+    let mut addr = "127.0.0.1:8080".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--keyring" => keyring = args.next().map(PathBuf::from),
+            "--addr" => addr = args.next().ok_or("--addr needs a value")?,
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Args {
+        keyring: keyring.ok_or("usage: server --keyring FILE [--addr 127.0.0.1:PORT]")?,
+        addr: addr.parse().map_err(|e| format!("--addr: {e}"))?,
+    })
+}
+
+async fn shutdown_on_signals(keyring: HotKeyring) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            _ = hup.recv() => {
+                // Errors are already logged and kept in the status.
+                let _ = keyring.reload();
+            }
+        }
+    }
+    tracing::info!("shutting down");
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = match args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let keyring = match HotKeyring::builder(FileSource::new(&args.keyring)).build() {
+        Ok(keyring) => keyring,
+        Err(e) => {
+            eprintln!("cannot load keyring: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let app = App {
+        verifier: Verifier::new(&keyring, tokenring::DEFAULT_SALT),
+        keyring: keyring.clone(),
+    };
+    let router = Router::new()
+        .route("/tokens", post(mint))
+        .route("/verify", post(verify))
+        .route("/keyring", get(status))
+        .with_state(app);
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("cannot listen on {}: {e}", args.addr);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if let Ok(addr) = listener.local_addr() {
+        println!("listening on {addr}");
+    }
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_on_signals(keyring))
+        .await;
+    match served {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("server error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
