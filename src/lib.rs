@@ -37,6 +37,10 @@
 //! - [`Verifier`]: signs with the current key and verifies with any key that still verifies,
 //!   found by the id in the token. [`Verified`] says which key it was and whether it is
 //!   still the current one.
+//! - [`KeyringSource`]: where a keyring comes from — [`FileSource`], [`EnvSource`],
+//!   [`KeysSource`], or your own.
+//! - `HotKeyring` (feature `watch`): a keyring that follows its source, swapped whole through
+//!   `arc-swap` so verifiers never lock; a broken new file never replaces a good keyring.
 //! - [`inspect`]: decode without verifying, for debugging.
 //!
 //! The token format is specified byte by byte in `docs/FORMAT.md`; the keyring file format in
