@@ -428,3 +428,71 @@ fn concurrent_readers_during_hundreds_of_rewrites() {
         swapped.hot.generation()
     );
 }
+
+#[test]
+fn refusals_are_traced_and_listeners_may_read_the_status() {
+    use std::io::Write;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    std::fs::write(&path, one()).unwrap();
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let cell: Arc<Mutex<Option<HotKeyring>>> = Arc::new(Mutex::new(None));
+    let (sink, handle) = (statuses.clone(), cell.clone());
+    let hot = HotKeyring::builder(FileSource::new(&path))
+        .mode(WatchMode::Manual)
+        .on_reload(move |_| {
+            // Reading the status from a listener must not deadlock.
+            if let Some(hot) = handle.lock().unwrap().as_ref() {
+                sink.lock().unwrap().push(hot.status().last_error);
+            }
+        })
+        .build()
+        .unwrap();
+    *cell.lock().unwrap() = Some(hot.clone());
+
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        std::fs::write(&path, "{").unwrap();
+        assert!(hot.reload().is_err());
+        rename_into_place(&path, &two());
+        assert!(hot.reload().unwrap());
+    });
+    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("WARN") && log.contains("keyring refused"),
+        "{log}"
+    );
+    assert!(
+        log.contains("INFO") && log.contains("keyring reloaded") && log.contains("generation=2"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("AQEBAQEB") && !log.contains("AgICAgIC"),
+        "no secrets in logs: {log}"
+    );
+    let statuses = statuses.lock().unwrap();
+    assert_eq!(statuses.len(), 2);
+    assert!(
+        statuses[0].is_some() && statuses[1].is_none(),
+        "{statuses:?}"
+    );
+    cell.lock().unwrap().take();
+}

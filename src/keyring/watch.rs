@@ -130,7 +130,9 @@ impl HotKeyringBuilder {
     }
 
     /// Calls `listener` after every reload attempt that published or refused a keyring
-    /// (not for unchanged content). Runs on the reloading thread: keep it short.
+    /// (not for unchanged content). Runs on the reloading thread, outside any lock: keep it
+    /// short. Events from a `reload()` racing the watcher may arrive in either order; the
+    /// generation in each says which is newer.
     pub fn on_reload(mut self, listener: impl Fn(&ReloadEvent) + Send + Sync + 'static) -> Self {
         self.listeners.push(Box::new(listener));
         self
@@ -282,8 +284,8 @@ impl HotKeyring {
     /// Publishes `keyring` (for in-code sources updated by the application). Its clock is
     /// used for its key states.
     pub fn replace(&self, keyring: Keyring) {
-        let mut state = lock(&self.shared.reload);
-        self.shared.publish(&mut state, keyring);
+        let event = self.shared.publish(&mut lock(&self.shared.reload), keyring);
+        self.shared.notify(&event);
     }
 
     /// Generation, load time, source, last error and the keys with their states and
@@ -326,35 +328,41 @@ impl fmt::Debug for HotKeyring {
 
 impl Shared {
     fn reload(&self) -> Result<bool, KeyringError> {
-        let mut state = lock(&self.reload);
-        match self.source.load(self.clock.clone()) {
-            Ok(keyring) if digest(&keyring) == state.digest => {
-                state.last_error = None;
-                Ok(false)
+        let (result, event) = {
+            let mut state = lock(&self.reload);
+            match self.source.load(self.clock.clone()) {
+                Ok(keyring) if digest(&keyring) == state.digest => {
+                    state.last_error = None;
+                    (Ok(false), None)
+                }
+                Ok(keyring) => (Ok(true), Some(self.publish(&mut state, keyring))),
+                Err(error) => {
+                    let generation = self.current.load().generation;
+                    tracing::warn!(
+                        source = %self.source_name,
+                        generation,
+                        %error,
+                        "tokenring: keyring refused; the previous one stays in force"
+                    );
+                    state.last_error = Some(error.to_string());
+                    let event = ReloadEvent::Refused {
+                        generation,
+                        error: error.to_string(),
+                    };
+                    (Err(error), Some(event))
+                }
             }
-            Ok(keyring) => {
-                self.publish(&mut state, keyring);
-                Ok(true)
-            }
-            Err(error) => {
-                let generation = self.current.load().generation;
-                tracing::warn!(
-                    source = %self.source_name,
-                    generation,
-                    %error,
-                    "tokenring: keyring refused; the previous one stays in force"
-                );
-                state.last_error = Some(error.to_string());
-                self.notify(&ReloadEvent::Refused {
-                    generation,
-                    error: error.to_string(),
-                });
-                Err(error)
-            }
+        };
+        // Listeners run outside the lock, so they may call `status()` or `reload()`.
+        if let Some(event) = event {
+            self.notify(&event);
         }
+        result
     }
 
-    fn publish(&self, state: &mut ReloadState, keyring: Keyring) {
+    /// Publishes `keyring` as the next generation; the caller holds the reload lock and
+    /// notifies listeners with the returned event after releasing it.
+    fn publish(&self, state: &mut ReloadState, keyring: Keyring) -> ReloadEvent {
         state.digest = digest(&keyring);
         state.last_error = None;
         let generation = self.current.load().generation + 1;
@@ -370,10 +378,10 @@ impl Shared {
             keys = ?key_ids,
             "tokenring: keyring reloaded"
         );
-        self.notify(&ReloadEvent::Reloaded {
+        ReloadEvent::Reloaded {
             generation,
             key_ids,
-        });
+        }
     }
 
     fn notify(&self, event: &ReloadEvent) {
