@@ -63,6 +63,8 @@ mod error;
 pub mod inspect;
 mod key_generator;
 mod keyring;
+#[cfg(feature = "rails")]
+pub mod rails;
 mod secret;
 mod verifier;
 

@@ -1,0 +1,564 @@
+//! Rails' `ActiveSupport::MessageVerifier` wire format, generate and verify.
+//!
+//! `token = base64(payload) "--" lowercase_hex(HMAC-<digest>(secret, base64 text))`, the
+//! payload being the JSON value, or a `_rails` metadata envelope when there is a purpose or an
+//! expiry. docs/RAILS.md cites the Rails source for every rule here.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hmac::Hmac;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq as _;
+
+use crate::clock::{Clock, SystemClock};
+use crate::secret::Secret;
+use crate::verifier::DEFAULT_MAX_TOKEN_LEN;
+
+/// The HMAC digest (`digest:` option). Rails' own default is SHA1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RailsDigest {
+    /// HMAC-SHA1, 40 hex characters.
+    #[default]
+    Sha1,
+    /// HMAC-SHA256, 64 hex characters.
+    Sha256,
+    /// HMAC-SHA384, 96 hex characters.
+    Sha384,
+    /// HMAC-SHA512, 128 hex characters.
+    Sha512,
+}
+
+impl RailsDigest {
+    fn hex_len(self) -> usize {
+        match self {
+            Self::Sha1 => 40,
+            Self::Sha256 => 64,
+            Self::Sha384 => 96,
+            Self::Sha512 => 128,
+        }
+    }
+
+    fn hex_mac(self, secret: &[u8], data: &[u8]) -> String {
+        fn run<M: hmac::Mac + hmac::digest::KeyInit>(secret: &[u8], data: &[u8]) -> Vec<u8> {
+            // HMAC takes keys of any length.
+            let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(secret)
+                .expect("HMAC accepts keys of any length");
+            mac.update(data);
+            mac.finalize().into_bytes().to_vec()
+        }
+        let bytes = match self {
+            Self::Sha1 => run::<Hmac<sha1::Sha1>>(secret, data),
+            Self::Sha256 => run::<Hmac<sha2::Sha256>>(secret, data),
+            Self::Sha384 => run::<Hmac<sha2::Sha384>>(secret, data),
+            Self::Sha512 => run::<Hmac<sha2::Sha512>>(secret, data),
+        };
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::str::FromStr for RailsDigest {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "SHA1" => Ok(Self::Sha1),
+            "SHA256" => Ok(Self::Sha256),
+            "SHA384" => Ok(Self::Sha384),
+            "SHA512" => Ok(Self::Sha512),
+            _ => Err(format!(
+                "unknown digest {s:?} (expected SHA1, SHA256, SHA384 or SHA512)"
+            )),
+        }
+    }
+}
+
+/// Which `_rails` metadata envelope to write (both are read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Envelope {
+    /// `{"_rails":{"message":<base64 of the value>,"exp":…,"pur":…}}`: Rails ≤ 7.0, and 7.1+
+    /// without `use_message_serializer_for_metadata`. The only form 6.1 reads.
+    #[default]
+    Legacy,
+    /// `{"_rails":{"data":<value>,"exp":…,"pur":…}}`: 7.1+ apps on 7.1 defaults.
+    Current,
+}
+
+/// How the JSON is written. Readers need not care (the MAC covers the bytes); writers that
+/// must produce Rails' exact bytes pick the encoder the Rails side uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum JsonStyle {
+    /// Ruby's `::JSON.dump` (`serializer: JSON`, as `signed_id` uses).
+    #[default]
+    Ruby,
+    /// `ActiveSupport::JSON.encode` (`:json`, `:json_allow_marshal`): `<`, `>`, `&`, U+2028
+    /// and U+2029 escaped as `\u…`.
+    ActiveSupport,
+}
+
+/// One Rails verifier configuration: the secret and the options Rails would be given.
+#[derive(Clone)]
+pub struct RailsConfig {
+    secret: Secret,
+    digest: RailsDigest,
+    url_safe: bool,
+    envelope: Envelope,
+    json: JsonStyle,
+}
+
+impl RailsConfig {
+    /// `MessageVerifier.new(secret)`: SHA1, strict base64, legacy envelope, Ruby JSON.
+    pub fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            digest: RailsDigest::default(),
+            url_safe: false,
+            envelope: Envelope::default(),
+            json: JsonStyle::default(),
+        }
+    }
+
+    /// `digest:`.
+    #[must_use]
+    pub fn digest(mut self, digest: RailsDigest) -> Self {
+        self.digest = digest;
+        self
+    }
+
+    /// `url_safe:` — what this configuration writes. Reading accepts both alphabets, as Rails
+    /// 8.0.2+ does; but Rails 7.1–8.0.1 read only the form they are configured with, so match
+    /// the app you mint for.
+    #[must_use]
+    pub fn url_safe(mut self, url_safe: bool) -> Self {
+        self.url_safe = url_safe;
+        self
+    }
+
+    /// The envelope written when there is a purpose or an expiry.
+    #[must_use]
+    pub fn envelope(mut self, envelope: Envelope) -> Self {
+        self.envelope = envelope;
+        self
+    }
+
+    /// The JSON encoder to imitate.
+    #[must_use]
+    pub fn json(mut self, json: JsonStyle) -> Self {
+        self.json = json;
+        self
+    }
+}
+
+impl fmt::Debug for RailsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RailsConfig")
+            .field("secret", &self.secret)
+            .field("digest", &self.digest)
+            .field("url_safe", &self.url_safe)
+            .field("envelope", &self.envelope)
+            .field("json", &self.json)
+            .finish()
+    }
+}
+
+/// Why a Rails token was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RailsError {
+    /// Longer than the cap; refused before any other work.
+    #[error("token is {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// Token length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not `data--hexdigest` for any configured digest.
+    #[error("malformed token: {0}")]
+    Malformed(&'static str),
+    /// No configured secret and digest produce this digest.
+    #[error("bad signature")]
+    BadSignature,
+    /// Signed, but the payload is not base64 of JSON or the envelope is not Rails' shape.
+    #[error("signature valid, but the payload is malformed: {0}")]
+    BadPayload(&'static str),
+    /// Past `exp`.
+    #[error("token expired at {}", crate::clock::format_utc(*at))]
+    Expired {
+        /// When it expired.
+        at: SystemTime,
+    },
+    /// The purpose differs (Rails compares `pur.to_s == purpose.to_s`: none equals `""`).
+    #[error("purpose mismatch: token is for {found:?}, expected {expected:?}")]
+    PurposeMismatch {
+        /// Asked for.
+        expected: Option<String>,
+        /// In the token.
+        found: Option<String>,
+    },
+    /// The value does not decode as the requested type.
+    #[error("signature valid, but the value does not decode as the requested type: {0}")]
+    InvalidValue(String),
+}
+
+/// What to bind into a Rails token besides its value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RailsOptions<'a> {
+    purpose: Option<&'a str>,
+    expires_at: Option<SystemTime>,
+    expires_in: Option<Duration>,
+}
+
+impl<'a> RailsOptions<'a> {
+    /// No purpose, no expiry: no envelope at all.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `purpose:` (an empty purpose still makes an envelope, as in Rails).
+    #[must_use]
+    pub fn purpose(mut self, purpose: &'a str) -> Self {
+        self.purpose = Some(purpose);
+        self
+    }
+
+    /// `expires_at:` (wins over `expires_in`, as in Rails).
+    #[must_use]
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// `expires_in:`.
+    #[must_use]
+    pub fn expires_in(mut self, after: Duration) -> Self {
+        self.expires_in = Some(after);
+        self
+    }
+}
+
+/// A verified Rails token.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct RailsVerified<T> {
+    /// The value.
+    pub value: T,
+    /// Which configuration verified it: 0 is the primary, 1.. the accepted older ones in
+    /// order. Anything but 0 means re-issue (Rails' `on_rotation`).
+    pub config: usize,
+    /// The expiry, if the token had one.
+    pub expires_at: Option<SystemTime>,
+}
+
+/// Signs with one configuration and accepts it and older ones, tried in order, like a Rails
+/// `MessageVerifier` with `rotate`.
+///
+/// ```
+/// use tokenring::Secret;
+/// use tokenring::rails::{RailsConfig, RailsDigest, RailsOptions, RailsVerifier};
+///
+/// let old = RailsConfig::new(Secret::from_bytes([1u8; 64]));
+/// let new = RailsConfig::new(Secret::from_bytes([2u8; 64])).digest(RailsDigest::Sha256).url_safe(true);
+/// let verifier = RailsVerifier::new(new).accept(old.clone());
+/// let old_token = RailsVerifier::new(old).generate(&42, RailsOptions::new().purpose("login"))?;
+/// let verified = verifier.verify::<u64>(&old_token, Some("login"))?;
+/// assert_eq!((verified.value, verified.config), (42, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RailsVerifier {
+    configs: Vec<RailsConfig>,
+    max_token_len: usize,
+    clock: std::sync::Arc<dyn Clock>,
+}
+
+impl RailsVerifier {
+    /// Signs and verifies with `primary`.
+    pub fn new(primary: RailsConfig) -> Self {
+        Self {
+            configs: vec![primary],
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            clock: std::sync::Arc::new(SystemClock),
+        }
+    }
+
+    /// Also accepts tokens of `older` (Rails' `rotate`), tried after those before it.
+    #[must_use]
+    pub fn accept(mut self, older: RailsConfig) -> Self {
+        self.configs.push(older);
+        self
+    }
+
+    /// Longest token accepted or minted (4096 unless set).
+    #[must_use]
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = max;
+        self
+    }
+
+    /// The clock expiry is judged by (the system clock unless set).
+    #[must_use]
+    pub fn clock(mut self, clock: std::sync::Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Mints a token with the primary configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`RailsSignError`] if the value is not JSON, the expiry is out of range, or the token
+    /// would exceed the size cap.
+    pub fn generate<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        options: RailsOptions<'_>,
+    ) -> Result<String, RailsSignError> {
+        let config = &self.configs[0];
+        // Serialised straight from the value, so struct fields keep their order as in Ruby.
+        let value =
+            serde_json::to_string(value).map_err(|e| RailsSignError::Serialize(e.to_string()))?;
+        let exp = match (options.expires_at, options.expires_in) {
+            (Some(at), _) => Some(at),
+            (None, Some(after)) => Some(
+                self.clock
+                    .now()
+                    .checked_add(after)
+                    .ok_or(RailsSignError::InvalidExpiry)?,
+            ),
+            (None, None) => None,
+        };
+        let exp = match exp {
+            Some(at) if crate::clock::in_rfc3339_range(at) => {
+                Some(humantime::format_rfc3339_millis(at).to_string())
+            }
+            Some(_) => return Err(RailsSignError::InvalidExpiry),
+            None => None,
+        };
+        let quoted = |s: &str| Value::String(s.to_owned()).to_string();
+        let payload = if options.purpose.is_none() && exp.is_none() {
+            style(value, config.json)
+        } else {
+            match config.envelope {
+                // Key order and nulls as Rails writes them; the outer JSON always goes through
+                // ActiveSupport::JSON.
+                Envelope::Legacy => style(
+                    format!(
+                        r#"{{"_rails":{{"message":"{}","exp":{},"pur":{}}}}}"#,
+                        STANDARD.encode(style(value, config.json)),
+                        exp.as_deref().map_or("null".to_owned(), quoted),
+                        options.purpose.map_or("null".to_owned(), quoted),
+                    ),
+                    JsonStyle::ActiveSupport,
+                ),
+                // Absent keys are omitted.
+                Envelope::Current => {
+                    let mut text = format!(r#"{{"_rails":{{"data":{value}"#);
+                    if let Some(exp) = &exp {
+                        text.push_str(&format!(r#","exp":{}"#, quoted(exp)));
+                    }
+                    if let Some(purpose) = options.purpose {
+                        text.push_str(&format!(r#","pur":{}"#, quoted(purpose)));
+                    }
+                    text.push_str("}}");
+                    style(text, config.json)
+                }
+            }
+        };
+        let data = if config.url_safe {
+            URL_SAFE_NO_PAD.encode(payload)
+        } else {
+            STANDARD.encode(payload)
+        };
+        let len = data.len() + 2 + config.digest.hex_len();
+        if len > self.max_token_len {
+            return Err(RailsSignError::TooLarge {
+                len,
+                max: self.max_token_len,
+            });
+        }
+        let digest = config
+            .digest
+            .hex_mac(config.secret.expose(), data.as_bytes());
+        Ok(format!("{data}--{digest}"))
+    }
+
+    /// Verifies `token` for `purpose` with each configuration in turn.
+    ///
+    /// As Rails 7.1+ does, a later configuration is tried only when the earlier ones do not
+    /// recognise the signature: a correctly signed token that is expired or for another
+    /// purpose is final.
+    ///
+    /// # Errors
+    ///
+    /// A [`RailsError`] saying why; the primary's when no configuration recognised it.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        purpose: Option<&str>,
+    ) -> Result<RailsVerified<T>, RailsError> {
+        if token.len() > self.max_token_len {
+            return Err(RailsError::TooLarge {
+                len: token.len(),
+                max: self.max_token_len,
+            });
+        }
+        let mut first_error = None;
+        for (index, config) in self.configs.iter().enumerate() {
+            match signed_payload(config, token) {
+                Ok(payload) => {
+                    let (value, expires_at) = self.open(&payload, purpose)?;
+                    return Ok(RailsVerified {
+                        value,
+                        config: index,
+                        expires_at,
+                    });
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(RailsError::BadSignature))
+    }
+
+    fn open<T: DeserializeOwned>(
+        &self,
+        payload: &[u8],
+        purpose: Option<&str>,
+    ) -> Result<(T, Option<SystemTime>), RailsError> {
+        let payload: Value =
+            serde_json::from_slice(payload).map_err(|_| RailsError::BadPayload("not JSON"))?;
+        let (value, found, exp) = match payload {
+            Value::Object(mut outer) if outer.get("_rails").is_some_and(Value::is_object) => {
+                let Some(Value::Object(meta)) = outer.remove("_rails") else {
+                    return Err(RailsError::BadPayload("_rails is not an object"));
+                };
+                open_envelope(meta)?
+            }
+            plain => (plain, None, None),
+        };
+        // Rails: `pur.to_s == purpose.to_s`, so no purpose and "" are the same.
+        if found.as_deref().unwrap_or("") != purpose.unwrap_or("") {
+            return Err(RailsError::PurposeMismatch {
+                expected: purpose.map(str::to_owned),
+                found,
+            });
+        }
+        let expires_at = match exp {
+            Some(text) => {
+                let at = humantime::parse_rfc3339(&text)
+                    .map_err(|_| RailsError::BadPayload("exp is not an ISO 8601 UTC time"))?;
+                if self.clock.now() >= at {
+                    return Err(RailsError::Expired { at });
+                }
+                Some(at)
+            }
+            None => None,
+        };
+        let value =
+            serde_json::from_value(value).map_err(|e| RailsError::InvalidValue(e.to_string()))?;
+        Ok((value, expires_at))
+    }
+}
+
+/// The value, purpose and expiry inside a `_rails` object, either form.
+fn open_envelope(
+    mut meta: Map<String, Value>,
+) -> Result<(Value, Option<String>, Option<String>), RailsError> {
+    let string_or_null = |value: Option<Value>, what| match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(RailsError::BadPayload(what)),
+    };
+    let found = string_or_null(meta.remove("pur"), "pur is not a string")?;
+    let exp = string_or_null(meta.remove("exp"), "exp is not a string")?;
+    let value = if let Some(message) = meta.remove("message") {
+        // Legacy: the value serialised again and strict-base64'd.
+        let Value::String(message) = message else {
+            return Err(RailsError::BadPayload("message is not a string"));
+        };
+        let bytes = STANDARD
+            .decode(message)
+            .map_err(|_| RailsError::BadPayload("message is not base64"))?;
+        serde_json::from_slice(&bytes).map_err(|_| RailsError::BadPayload("message is not JSON"))?
+    } else if let Some(data) = meta.remove("data") {
+        data
+    } else {
+        return Err(RailsError::BadPayload(
+            "envelope has neither data nor message",
+        ));
+    };
+    Ok((value, found, exp))
+}
+
+/// Splits at the separator the digest length puts it at (Rails 7.0+), checks the digest in
+/// constant time, and decodes the data from either base64 alphabet.
+fn signed_payload(config: &RailsConfig, token: &str) -> Result<Vec<u8>, RailsError> {
+    let hex_len = config.digest.hex_len();
+    let bytes = token.as_bytes();
+    if bytes.len() < hex_len + 3 {
+        return Err(RailsError::Malformed("too short for data--digest"));
+    }
+    let split = bytes.len() - hex_len - 2;
+    if &bytes[split..split + 2] != b"--" {
+        return Err(RailsError::Malformed("no -- before the digest"));
+    }
+    let (data, digest) = (&token[..split], &bytes[split + 2..]);
+    let expected = config
+        .digest
+        .hex_mac(config.secret.expose(), data.as_bytes());
+    if !bool::from(expected.as_bytes().ct_eq(digest)) {
+        return Err(RailsError::BadSignature);
+    }
+    STANDARD
+        .decode(data)
+        .or_else(|_| URL_SAFE_INDIFFERENT.decode(data))
+        .map_err(|_| RailsError::BadPayload("data is not base64"))
+}
+
+const URL_SAFE_INDIFFERENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// JSON text as the chosen Ruby encoder would have written it. The escaped characters can
+/// only occur inside JSON strings, so replacing them in the text is exact.
+fn style(json: String, style: JsonStyle) -> String {
+    match style {
+        JsonStyle::Ruby => json,
+        JsonStyle::ActiveSupport => json
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029"),
+    }
+}
+
+/// Why a Rails token could not be minted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RailsSignError {
+    /// The value could not be serialised as JSON.
+    #[error("value cannot be serialised as JSON: {0}")]
+    Serialize(String),
+    /// The expiry cannot be written as ISO 8601 (before 1970 or after 9999).
+    #[error("expiry is out of range")]
+    InvalidExpiry,
+    /// The token would exceed the size cap.
+    #[error("token would be {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// The token's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
