@@ -288,6 +288,36 @@ impl RailsVerifier {
         }
     }
 
+    /// A verifier over the Rails secrets held in a tokenring keyring, so Rails tokens follow
+    /// the same staged rotation as native ones: the keyring's signing key signs, and every key
+    /// that verifies now (pending or active) is accepted, newest first. Each key's secret is
+    /// used as the Rails verifier secret exactly (put the derived 64-byte secret, e.g. from
+    /// `RailsKeyGenerator`, in the keyring); `config` adds the Rails options. The keyring's
+    /// clock judges expiry. States are read now: rebuild it per use from a hot keyring (it
+    /// only clones secrets).
+    ///
+    /// Returns `None` when no key is active, as nothing could sign.
+    pub fn from_keyring(
+        keyring: &crate::Keyring,
+        config: impl Fn(Secret) -> RailsConfig,
+    ) -> Option<Self> {
+        let now = keyring.now();
+        let signing = keyring.signing_key()?;
+        let mut verifier =
+            Self::new(config(signing.secret().clone())).clock(keyring.clock().clone());
+        let mut others: Vec<&crate::Key> = keyring
+            .keys()
+            .iter()
+            .filter(|k| k.id() != signing.id() && k.state_at(now).verifies())
+            .collect();
+        // Newest activation first, as tokens from recently active keys are the likeliest.
+        others.sort_by_key(|k| std::cmp::Reverse(k.activates_at()));
+        for key in others {
+            verifier = verifier.accept(config(key.secret().clone()));
+        }
+        Some(verifier)
+    }
+
     /// Also accepts tokens of `older` (Rails' `rotate`), tried after those before it.
     #[must_use]
     pub fn accept(mut self, older: RailsConfig) -> Self {

@@ -8,6 +8,8 @@
 mod demo;
 mod files;
 mod keyring_cmd;
+#[cfg(feature = "rails")]
+mod rails_cmd;
 mod token_cmd;
 
 use std::fmt;
@@ -42,6 +44,10 @@ enum Command {
     Inspect(token_cmd::InspectArgs),
     /// Walk through sign, verify, rotate, expire and tamper on the bundled demo keyring.
     Demo(demo::DemoArgs),
+    /// Rails MessageVerifier tokens (signed_id, generates_token_for, message_verifier).
+    #[cfg(feature = "rails")]
+    #[command(subcommand)]
+    Rails(rails_cmd::RailsCommand),
 }
 
 /// A time given relative to now (`--…-in 1h`) or absolute (`--…-at …Z`); clap makes the two
@@ -129,6 +135,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => token_cmd::verify(&args),
         Command::Inspect(args) => token_cmd::inspect(&args),
         Command::Demo(args) => demo::run(&args),
+        #[cfg(feature = "rails")]
+        Command::Rails(command) => rails_cmd::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

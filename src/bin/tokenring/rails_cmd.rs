@@ -1,0 +1,184 @@
+//! `tokenring rails sign|verify`: Rails MessageVerifier tokens (feature `rails`).
+
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, Subcommand};
+use serde_json::Value;
+use tokenring::Secret;
+use tokenring::rails::{
+    Envelope, KdfDigest, RailsConfig, RailsDigest, RailsKeyGenerator, RailsOptions, RailsVerifier,
+};
+
+use crate::{Failure, out, parse_duration, parse_time};
+
+#[derive(Subcommand)]
+pub(crate) enum RailsCommand {
+    /// Mint a token a Rails MessageVerifier with these options accepts.
+    Sign(SignArgs),
+    /// Verify a Rails MessageVerifier token; print its JSON value.
+    Verify(VerifyArgs),
+}
+
+/// The secret and options of one Rails verifier.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("key").required(true).args(["secret", "secret_key_base"])))]
+struct KeyArgs {
+    /// The verifier's raw secret, in hex.
+    #[arg(long)]
+    secret: Option<String>,
+    /// The app's secret_key_base, exactly as Rails holds it (fed to PBKDF2 as is).
+    #[arg(long, requires = "salt")]
+    secret_key_base: Option<String>,
+    /// The key generator salt (e.g. active_record/signed_id).
+    #[arg(long)]
+    salt: Option<String>,
+    /// PBKDF2 hash: SHA1 (Rails 6.1 apps) or SHA256 (apps on 7.0+ defaults).
+    #[arg(long, default_value = "SHA256", value_parser = |s: &str| s.parse::<KdfDigest>())]
+    kdf_digest: KdfDigest,
+    /// PBKDF2 iterations (Rails apps use 1000).
+    #[arg(long, default_value_t = 1000)]
+    iterations: u32,
+    /// Derived key size in bytes.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    key_size: u16,
+    /// HMAC digest (Rails' default is SHA1).
+    #[arg(long, default_value = "SHA1", value_parser = |s: &str| s.parse::<RailsDigest>())]
+    digest: RailsDigest,
+    /// url_safe: true (write the url-safe alphabet, unpadded).
+    #[arg(long)]
+    url_safe: bool,
+    /// The purpose (none if omitted).
+    #[arg(long)]
+    purpose: Option<String>,
+}
+
+impl KeyArgs {
+    fn config(&self) -> Result<RailsConfig, Failure> {
+        let secret = match (&self.secret, &self.secret_key_base) {
+            (Some(hex), _) => Secret::from_bytes(decode_hex(hex)?),
+            (None, Some(base)) => RailsKeyGenerator::new(base, self.kdf_digest, self.iterations)
+                .generate_key(
+                    self.salt.as_deref().unwrap_or_default(),
+                    usize::from(self.key_size),
+                ),
+            (None, None) => return Err(Failure::new("give --secret or --secret-key-base")),
+        };
+        Ok(RailsConfig::new(secret)
+            .digest(self.digest)
+            .url_safe(self.url_safe))
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct SignArgs {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Write the legacy envelope (what Rails ≤ 7.0 writes, and the only one 6.1 reads).
+    #[arg(long)]
+    legacy_envelope: bool,
+    /// Expire this long from now.
+    #[arg(long, value_parser = parse_duration, conflicts_with = "expires_at")]
+    expires_in: Option<Duration>,
+    /// Expire at this time (RFC 3339 UTC).
+    #[arg(long, value_parser = parse_time)]
+    expires_at: Option<SystemTime>,
+    /// The value, as JSON.
+    #[arg(value_name = "JSON")]
+    value: String,
+}
+
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    #[command(flatten)]
+    key: KeyArgs,
+    /// An older configuration to accept, tried in order: secret=HEX[,digest=SHA1][,url_safe=true].
+    #[arg(long, value_name = "SPEC")]
+    accept: Vec<String>,
+    /// The token.
+    token: String,
+}
+
+pub(crate) fn run(command: RailsCommand) -> Result<(), Failure> {
+    match command {
+        RailsCommand::Sign(args) => sign(&args),
+        RailsCommand::Verify(args) => verify(&args),
+    }
+}
+
+fn sign(args: &SignArgs) -> Result<(), Failure> {
+    let value: Value = serde_json::from_str(&args.value)
+        .map_err(|e| Failure::new(format!("the value is not JSON: {e}")))?;
+    let envelope = if args.legacy_envelope {
+        Envelope::Legacy
+    } else {
+        Envelope::Current
+    };
+    let verifier = RailsVerifier::new(args.key.config()?.envelope(envelope));
+    let mut options = RailsOptions::new();
+    if let Some(purpose) = &args.key.purpose {
+        options = options.purpose(purpose);
+    }
+    if let Some(after) = args.expires_in {
+        options = options.expires_in(after);
+    }
+    if let Some(at) = args.expires_at {
+        options = options.expires_at(at);
+    }
+    out(verifier.generate(&value, options)?)
+}
+
+fn verify(args: &VerifyArgs) -> Result<(), Failure> {
+    let mut verifier = RailsVerifier::new(args.key.config()?);
+    for spec in &args.accept {
+        verifier = verifier.accept(parse_accept(spec)?);
+    }
+    let verified = verifier
+        .verify::<Value>(args.token.trim(), args.key.purpose.as_deref())
+        .map_err(|e| Failure::new(format!("token rejected: {e}")))?;
+    if verified.config > 0 {
+        eprintln!(
+            "tokenring: note: verified with --accept #{}; re-issue it with the primary secret",
+            verified.config
+        );
+    }
+    out(verified.value)
+}
+
+/// `secret=HEX[,digest=SHA1][,url_safe=true]`.
+fn parse_accept(spec: &str) -> Result<RailsConfig, Failure> {
+    let bad = |why: &str| {
+        Failure::new(format!(
+            "--accept {why} (expected secret=HEX[,digest=SHA1][,url_safe=true])"
+        ))
+    };
+    let mut secret = None;
+    let mut digest = RailsDigest::default();
+    let mut url_safe = false;
+    for part in spec.split(',') {
+        match part.split_once('=') {
+            Some(("secret", hex)) => secret = Some(decode_hex(hex)?),
+            Some(("digest", name)) => digest = name.parse().map_err(|e: String| bad(&e))?,
+            Some(("url_safe", flag)) => {
+                url_safe = flag
+                    .parse()
+                    .map_err(|_| bad("url_safe must be true or false"))?;
+            }
+            _ => return Err(bad(&format!("has an unknown part {part:?}"))),
+        }
+    }
+    let secret = secret.ok_or_else(|| bad("needs secret=HEX"))?;
+    Ok(RailsConfig::new(Secret::from_bytes(secret))
+        .digest(digest)
+        .url_safe(url_safe))
+}
+
+fn decode_hex(hex: &str) -> Result<Vec<u8>, Failure> {
+    let hex = hex.trim();
+    if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Failure::new("secret must be an even number of hex digits"));
+    }
+    Ok((0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect())
+}
