@@ -180,3 +180,27 @@ fn rails_secrets_in_a_keyring_rotate_like_native_keys() {
         "the old key still verifies"
     );
 }
+
+#[test]
+fn expiry_boundary_as_rails_decides() {
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+    use tokenring::ManualClock;
+
+    // Rails: expired when `Time.now.utc >= exp`, exp kept to the millisecond (truncated).
+    let exp = UNIX_EPOCH + Duration::from_millis(4_102_444_800_123);
+    let clock = Arc::new(ManualClock::new(exp - Duration::from_millis(1)));
+    let v = verifier().clock(clock.clone());
+    let token = v
+        .generate(
+            &1,
+            RailsOptions::new().expires_at(exp + Duration::from_micros(999)),
+        )
+        .unwrap();
+    assert_eq!(v.verify::<u8>(&token, None).unwrap().expires_at, Some(exp));
+    clock.set(exp);
+    assert_eq!(
+        v.verify::<u8>(&token, None),
+        Err(RailsError::Expired { at: exp })
+    );
+}
