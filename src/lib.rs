@@ -41,6 +41,9 @@
 //!   [`KeysSource`], or your own.
 //! - `HotKeyring` (feature `watch`): a keyring that follows its source, swapped whole through
 //!   `arc-swap` so verifiers never lock; a broken new file never replaces a good keyring.
+//! - [`Verifiers`]: one verifier per name (salt) with defaults and per-name overrides.
+//! - [`Record`], signed ids ([`Verifiers::signed_id`], [`Verifiers::find_signed`]) and
+//!   [`TokenFor`] (Rails' `generates_token_for`): tokens for records of any database layer.
 //! - [`inspect`]: decode without verifying, for debugging.
 //!
 //! The token format is specified byte by byte in `docs/FORMAT.md`; the keyring file format in
@@ -63,10 +66,12 @@ mod error;
 pub mod inspect;
 mod key_generator;
 mod keyring;
+mod models;
 #[cfg(feature = "rails")]
 pub mod rails;
 mod secret;
 mod verifier;
+mod verifiers;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -79,8 +84,12 @@ pub use keyring::{
     HotKeyring, HotKeyringBuilder, KeyStatus, ReloadEvent, Snapshot, Status, WatchMode,
 };
 pub use keyring::{Key, KeyState, Keyring};
+pub use models::{
+    FindError, Found, Record, SIGNED_ID_VERIFIER, TOKEN_FOR_VERIFIER, TokenFor, TokenForBuilder,
+};
 pub use secret::Secret;
 pub use verifier::{
     DEFAULT_MAX_TOKEN_LEN, DEFAULT_SALT, Expiry, Rotated, TokenOptions, Verified, Verifier,
     VerifierBuilder,
 };
+pub use verifiers::{VerifierConfig, Verifiers, VerifiersBuilder};

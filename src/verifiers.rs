@@ -1,0 +1,190 @@
+//! One verifier per name (salt) from one keyring, with shared defaults and per-name overrides —
+//! Rails' `message_verifiers` plus per-class `signed_id_verifier`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use crate::derived::KeyringRef;
+use crate::verifier::{DEFAULT_MAX_TOKEN_LEN, Verifier};
+
+/// Settings for the verifiers of a [`Verifiers`] registry: the defaults for every name, or
+/// an override for one.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct VerifierConfig {
+    keyring: Option<KeyringRef>,
+    expires_in: Option<Option<Duration>>,
+    leeway: Option<Duration>,
+    max_token_len: Option<usize>,
+}
+
+impl VerifierConfig {
+    /// Nothing set: everything inherited.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Another keyring (fixed or hot) for this name.
+    pub fn keyring(mut self, keyring: impl Into<KeyringRef>) -> Self {
+        self.keyring = Some(keyring.into());
+        self
+    }
+
+    /// Default expiry for tokens minted without one (`None`: never).
+    pub fn expires_in(mut self, expires_in: Option<Duration>) -> Self {
+        self.expires_in = Some(expires_in);
+        self
+    }
+
+    /// Clock leeway for expiry.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = Some(leeway);
+        self
+    }
+
+    /// Size cap.
+    pub fn max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = Some(max);
+        self
+    }
+
+    /// `self` where set, else `base`.
+    fn over(&self, base: &VerifierConfig) -> VerifierConfig {
+        VerifierConfig {
+            keyring: self.keyring.clone().or_else(|| base.keyring.clone()),
+            expires_in: self.expires_in.or(base.expires_in),
+            leeway: self.leeway.or(base.leeway),
+            max_token_len: self.max_token_len.or(base.max_token_len),
+        }
+    }
+}
+
+/// Hands out one [`Verifier`] per name, built on first use and cached; `Clone + Send + Sync`
+/// (one `Arc`).
+///
+/// The name is the verifier's salt, so each name has its own derived keys: a token for
+/// `"password_reset"` never verifies as `"email_confirm"`. Looking a name up takes a read
+/// lock on the cache; hold on to the `Verifier` it returns (it is one `Arc`) where a request
+/// path must not touch a lock.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokenring::{Key, Keyring, Secret, TokenOptions, VerifierConfig, Verifiers};
+///
+/// let keyring = Keyring::new(vec![Key::new("k1", Secret::random(32)?)])?;
+/// let verifiers = Verifiers::builder(keyring)
+///     .defaults(VerifierConfig::new().expires_in(Some(Duration::from_secs(3600))))
+///     .configure("password_reset", VerifierConfig::new().expires_in(Some(Duration::from_secs(900))))
+///     .build();
+/// let resets = verifiers.get("password_reset");
+/// let token = resets.generate(&42, TokenOptions::new())?;
+/// assert!(verifiers.get("email_confirm").verify::<u64>(&token, None).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifiers {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    defaults: VerifierConfig,
+    overrides: HashMap<String, VerifierConfig>,
+    cache: RwLock<HashMap<String, Verifier>>,
+}
+
+/// Configures a [`Verifiers`] registry.
+#[must_use]
+pub struct VerifiersBuilder {
+    defaults: VerifierConfig,
+    overrides: HashMap<String, VerifierConfig>,
+}
+
+impl VerifiersBuilder {
+    /// Defaults for every name (the keyring given to [`Verifiers::builder`] stays unless this
+    /// sets another).
+    pub fn defaults(mut self, defaults: VerifierConfig) -> Self {
+        self.defaults = defaults.over(&self.defaults);
+        self
+    }
+
+    /// Settings for one name, over the defaults.
+    pub fn configure(mut self, name: impl Into<String>, config: VerifierConfig) -> Self {
+        self.overrides.insert(name.into(), config);
+        self
+    }
+
+    /// The registry.
+    pub fn build(self) -> Verifiers {
+        Verifiers {
+            inner: Arc::new(Inner {
+                defaults: self.defaults,
+                overrides: self.overrides,
+                cache: RwLock::new(HashMap::new()),
+            }),
+        }
+    }
+}
+
+impl Verifiers {
+    /// A registry whose verifiers use `keyring` (a `Keyring`, `Arc<Keyring>` or hot keyring)
+    /// unless configured otherwise.
+    pub fn builder(keyring: impl Into<KeyringRef>) -> VerifiersBuilder {
+        VerifiersBuilder {
+            defaults: VerifierConfig::new().keyring(keyring),
+            overrides: HashMap::new(),
+        }
+    }
+
+    /// The verifier for `name`, built (keys derived) on first use.
+    pub fn get(&self, name: &str) -> Verifier {
+        if let Some(verifier) = self
+            .inner
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+        {
+            return verifier.clone();
+        }
+        let mut cache = self
+            .inner
+            .cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        cache
+            .entry(name.to_owned())
+            .or_insert_with(|| self.build(name))
+            .clone()
+    }
+
+    fn build(&self, name: &str) -> Verifier {
+        let config = match self.inner.overrides.get(name) {
+            Some(config) => config.over(&self.inner.defaults),
+            None => self.inner.defaults.clone(),
+        };
+        // The builder always sets a default keyring, so this is present.
+        let keyring = config
+            .keyring
+            .expect("Verifiers::builder sets a default keyring");
+        Verifier::builder(keyring)
+            .salt(name)
+            .default_expires_in(config.expires_in.flatten())
+            .leeway(config.leeway.unwrap_or_default())
+            .max_token_len(config.max_token_len.unwrap_or(DEFAULT_MAX_TOKEN_LEN))
+            .build()
+    }
+}
+
+impl fmt::Debug for Verifiers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifiers")
+            .field("defaults", &self.inner.defaults)
+            .field(
+                "configured",
+                &self.inner.overrides.keys().collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
