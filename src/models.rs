@@ -164,15 +164,8 @@ impl Verifiers {
         finder: impl FnOnce(R::Id) -> Result<Option<R>, E>,
     ) -> Result<Found<R>, FindError<E>> {
         let verified = self.verify_signed_id::<R>(token, purpose)?;
-        match finder(verified.value) {
-            Ok(Some(record)) => Ok(Found {
-                record,
-                key_id: verified.key_id,
-                is_current_key: verified.is_current_key,
-            }),
-            Ok(None) => Err(FindError::NotFound),
-            Err(e) => Err(FindError::Finder(e)),
-        }
+        let (key_id, is_current_key) = (verified.key_id, verified.is_current_key);
+        found(finder(verified.value), key_id, is_current_key)
     }
 
     /// [`Verifiers::find_signed`] with an async finder (sqlx, SeaORM, diesel-async…).
@@ -192,15 +185,8 @@ impl Verifiers {
         Fut: Future<Output = Result<Option<R>, E>>,
     {
         let verified = self.verify_signed_id::<R>(token, purpose)?;
-        match finder(verified.value).await {
-            Ok(Some(record)) => Ok(Found {
-                record,
-                key_id: verified.key_id,
-                is_current_key: verified.is_current_key,
-            }),
-            Ok(None) => Err(FindError::NotFound),
-            Err(e) => Err(FindError::Finder(e)),
-        }
+        let (key_id, is_current_key) = (verified.key_id, verified.is_current_key);
+        found(finder(verified.value).await, key_id, is_current_key)
     }
 
     /// Starts a [`TokenFor`] definition for records of type `R` and `purpose`.
@@ -212,6 +198,23 @@ impl Verifiers {
             fingerprint: None,
             record: PhantomData,
         }
+    }
+}
+
+/// A finder's answer as a find outcome.
+fn found<R, E>(
+    result: Result<Option<R>, E>,
+    key_id: Arc<str>,
+    is_current_key: bool,
+) -> Result<Found<R>, FindError<E>> {
+    match result {
+        Ok(Some(record)) => Ok(Found {
+            record,
+            key_id,
+            is_current_key,
+        }),
+        Ok(None) => Err(FindError::NotFound),
+        Err(e) => Err(FindError::Finder(e)),
     }
 }
 

@@ -66,6 +66,17 @@ pub(crate) fn resolve_time(
     }
 }
 
+/// `--expires-in` / `--expires-at`, shared by the signing commands.
+#[derive(clap::Args)]
+pub(crate) struct ExpiryArgs {
+    /// Expire this long from now (e.g. 15m, 2h, 7d).
+    #[arg(long, value_parser = parse_duration, conflicts_with = "expires_at")]
+    pub(crate) expires_in: Option<Duration>,
+    /// Expire at this time (RFC 3339 UTC).
+    #[arg(long, value_parser = parse_time)]
+    pub(crate) expires_at: Option<SystemTime>,
+}
+
 /// `15m`, `1h 30m`, `30days`.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 90s, 15m, 2h, 30days)"))

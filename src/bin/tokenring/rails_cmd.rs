@@ -1,7 +1,5 @@
 //! `tokenring rails sign|verify`: Rails MessageVerifier tokens (feature `rails`).
 
-use std::time::{Duration, SystemTime};
-
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use tokenring::Secret;
@@ -9,7 +7,7 @@ use tokenring::rails::{
     Envelope, KdfDigest, RailsConfig, RailsDigest, RailsKeyGenerator, RailsOptions, RailsVerifier,
 };
 
-use crate::{Failure, out, parse_duration, parse_time};
+use crate::{ExpiryArgs, Failure, out};
 
 #[derive(Subcommand)]
 pub(crate) enum RailsCommand {
@@ -76,12 +74,8 @@ pub(crate) struct SignArgs {
     /// Write the legacy envelope (what Rails ≤ 7.0 writes, and the only one 6.1 reads).
     #[arg(long)]
     legacy_envelope: bool,
-    /// Expire this long from now.
-    #[arg(long, value_parser = parse_duration, conflicts_with = "expires_at")]
-    expires_in: Option<Duration>,
-    /// Expire at this time (RFC 3339 UTC).
-    #[arg(long, value_parser = parse_time)]
-    expires_at: Option<SystemTime>,
+    #[command(flatten)]
+    expiry: ExpiryArgs,
     /// The value, as JSON.
     #[arg(value_name = "JSON")]
     value: String,
@@ -118,10 +112,10 @@ fn sign(args: &SignArgs) -> Result<(), Failure> {
     if let Some(purpose) = &args.key.purpose {
         options = options.purpose(purpose);
     }
-    if let Some(after) = args.expires_in {
+    if let Some(after) = args.expiry.expires_in {
         options = options.expires_in(after);
     }
-    if let Some(at) = args.expires_at {
+    if let Some(at) = args.expiry.expires_at {
         options = options.expires_at(at);
     }
     out(verifier.generate(&value, options)?)

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use tokenring::{DEFAULT_SALT, TokenOptions, Verifier};
 
-use crate::{Failure, files, format_time, out, parse_duration, parse_time};
+use crate::{ExpiryArgs, Failure, files, format_time, out, parse_duration};
 
 /// What `sign` and `verify` share: which keys, derived for which salt, bound to which purpose.
 #[derive(Args)]
@@ -28,12 +28,8 @@ pub(crate) struct TokenArgs {
 pub(crate) struct SignArgs {
     #[command(flatten)]
     with: TokenArgs,
-    /// Expire this long from now (e.g. 15m, 2h, 7d).
-    #[arg(long, value_parser = parse_duration, conflicts_with = "expires_at")]
-    expires_in: Option<Duration>,
-    /// Expire at this time (RFC 3339 UTC).
-    #[arg(long, value_parser = parse_time)]
-    expires_at: Option<SystemTime>,
+    #[command(flatten)]
+    expiry: ExpiryArgs,
     /// The value to sign, as JSON (e.g. '{"user":42}' or '"text"'); - reads stdin.
     #[arg(value_name = "JSON")]
     value: String,
@@ -78,10 +74,10 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
     if let Some(purpose) = &args.with.purpose {
         options = options.purpose(purpose);
     }
-    if let Some(after) = args.expires_in {
+    if let Some(after) = args.expiry.expires_in {
         options = options.expires_in(after);
     }
-    if let Some(at) = args.expires_at {
+    if let Some(at) = args.expiry.expires_at {
         options = options.expires_at(at);
     }
     out(verifier.generate(&value, options)?)
