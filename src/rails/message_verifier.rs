@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use subtle::ConstantTimeEq as _;
 
 use crate::clock::{Clock, SystemClock};
+use crate::error::SignError;
 use crate::secret::Secret;
 use crate::verifier::DEFAULT_MAX_TOKEN_LEN;
 
@@ -343,24 +344,24 @@ impl RailsVerifier {
     ///
     /// # Errors
     ///
-    /// [`RailsSignError`] if the value is not JSON, the expiry is out of range, or the token
+    /// [`SignError`] if the value is not JSON, the expiry is out of range, or the token
     /// would exceed the size cap.
     pub fn generate<T: Serialize + ?Sized>(
         &self,
         value: &T,
         options: RailsOptions<'_>,
-    ) -> Result<String, RailsSignError> {
+    ) -> Result<String, SignError> {
         let config = &self.configs[0];
         // Serialised straight from the value, so struct fields keep their order as in Ruby.
         let value =
-            serde_json::to_string(value).map_err(|e| RailsSignError::Serialize(e.to_string()))?;
+            serde_json::to_string(value).map_err(|e| SignError::Serialize(e.to_string()))?;
         let exp = match (options.expires_at, options.expires_in) {
             (Some(at), _) => Some(at),
             (None, Some(after)) => Some(
                 self.clock
                     .now()
                     .checked_add(after)
-                    .ok_or(RailsSignError::InvalidExpiry)?,
+                    .ok_or(SignError::InvalidExpiry)?,
             ),
             (None, None) => None,
         };
@@ -368,7 +369,7 @@ impl RailsVerifier {
             Some(at) if crate::clock::in_rfc3339_range(at) => {
                 Some(humantime::format_rfc3339_millis(at).to_string())
             }
-            Some(_) => return Err(RailsSignError::InvalidExpiry),
+            Some(_) => return Err(SignError::InvalidExpiry),
             None => None,
         };
         let quoted = |s: &str| Value::String(s.to_owned()).to_string();
@@ -408,7 +409,7 @@ impl RailsVerifier {
         };
         let len = data.len() + 2 + config.digest.hex_len();
         if len > self.max_token_len {
-            return Err(RailsSignError::TooLarge {
+            return Err(SignError::TooLarge {
                 len,
                 max: self.max_token_len,
             });
@@ -571,24 +572,4 @@ fn style(json: String, style: JsonStyle) -> String {
             .replace('\u{2028}', "\\u2028")
             .replace('\u{2029}', "\\u2029"),
     }
-}
-
-/// Why a Rails token could not be minted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RailsSignError {
-    /// The value could not be serialised as JSON.
-    #[error("value cannot be serialised as JSON: {0}")]
-    Serialize(String),
-    /// The expiry cannot be written as ISO 8601 (before 1970 or after 9999).
-    #[error("expiry is out of range")]
-    InvalidExpiry,
-    /// The token would exceed the size cap.
-    #[error("token would be {len} bytes, over the limit of {max}")]
-    TooLarge {
-        /// The token's length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
 }

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 pub use key_generator::{KdfDigest, RailsKeyGenerator};
 pub use message_verifier::{
-    Envelope, JsonStyle, RailsConfig, RailsDigest, RailsError, RailsOptions, RailsSignError,
-    RailsVerified, RailsVerifier,
+    Envelope, JsonStyle, RailsConfig, RailsDigest, RailsError, RailsOptions, RailsVerified,
+    RailsVerifier,
 };
 
 /// The Rails defaults to imitate.
