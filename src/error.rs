@@ -200,13 +200,13 @@ impl KeyringError {
         // serde_json appends " at line L column C"; we carry those as fields instead.
         let message = err.to_string();
         let message = match message.rfind(" at line ") {
-            Some(cut) => message[..cut].to_owned(),
-            None => message,
+            Some(cut) => &message[..cut],
+            None => &message,
         };
         Self::Json {
             line: err.line(),
             column: err.column(),
-            message,
+            message: without_string_values(message),
         }
     }
 
@@ -227,6 +227,33 @@ impl KeyringError {
             _ => None,
         }
     }
+}
+
+/// Serde quotes the offending value (`invalid type: string "…", expected …`); in a keyring
+/// that value may be a secret pasted in the wrong place, so it is dropped. Field names, which
+/// serde quotes with backticks, stay: they are how a typo is found.
+fn without_string_values(message: &str) -> String {
+    const MARK: &str = "string \"";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(MARK) {
+        out.push_str(&rest[..start]);
+        out.push_str("string");
+        // Skip to the closing quote; serde escapes quotes inside the value as \".
+        let value = &rest[start + MARK.len()..];
+        let mut escaped = false;
+        let end = value
+            .char_indices()
+            .find(|&(_, c)| {
+                let closes = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                closes
+            })
+            .map_or(value.len(), |(i, _)| i + 1);
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What is wrong with a token's shape. Reported before any key is used, or — for the

@@ -281,6 +281,11 @@ fn errors_never_contain_the_secret() {
         one(&format!(r#"{{"id": "a", "secret": "{secret}!"}}"#)),
         one(&format!(r#"{{"id": "a b", "secret": "{secret}"}}"#)),
         format!(r#"{{"keys": [{{"id": "a", "secret": "{secret}"}}"#), // truncated JSON
+        format!(r#"{{"keys": ["{secret}"]}}"#), // a secret where an entry goes
+        format!(r#"{{"keys": "{secret}"}}"#),
+        format!(
+            r#"{{"keys": [{{"id": "a", "secret": "{S32}"}}], "description": ["{secret}\" x"]}}"#
+        ),
     ] {
         let e = err(&json);
         assert!(!e.to_string().contains(secret), "{e}");
