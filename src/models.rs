@@ -218,7 +218,7 @@ fn found<R, E>(
     }
 }
 
-type Fingerprint<R> = Arc<dyn Fn(&R) -> Value + Send + Sync>;
+type Fingerprint<R> = Arc<dyn Fn(&R) -> Result<Value, serde_json::Error> + Send + Sync>;
 
 /// Configures a [`TokenFor`]; see [`Verifiers::token_for`].
 #[must_use]
@@ -245,7 +245,7 @@ impl<R: Record> TokenForBuilder<R> {
         fingerprint: impl Fn(&R) -> T + Send + Sync + 'static,
     ) -> Self {
         self.fingerprint = Some(Arc::new(move |record| {
-            serde_json::to_value(fingerprint(record)).unwrap_or(Value::Null)
+            serde_json::to_value(fingerprint(record))
         }));
         self
     }
@@ -311,13 +311,14 @@ pub struct TokenFor<R> {
 }
 
 impl<R: Record> TokenFor<R> {
-    /// The payload: `[id]` or `[id, fingerprint]`, as Rails builds it.
-    fn payload(&self, record: &R) -> Value {
-        let id = serde_json::to_value(record.record_id()).unwrap_or(Value::Null);
-        match &self.fingerprint {
-            Some(fingerprint) => Value::Array(vec![id, fingerprint(record)]),
+    /// The payload: `[id]` or `[id, fingerprint]`, as Rails builds it. An id or fingerprint
+    /// that cannot be serialised is an error, never a `null` that would match forever.
+    fn payload(&self, record: &R) -> Result<Value, serde_json::Error> {
+        let id = serde_json::to_value(record.record_id())?;
+        Ok(match &self.fingerprint {
+            Some(fingerprint) => Value::Array(vec![id, fingerprint(record)?]),
             None => Value::Array(vec![id]),
-        }
+        })
     }
 
     /// A token for `record`.
@@ -331,7 +332,10 @@ impl<R: Record> TokenFor<R> {
             Some(after) => options.expires_in(after),
             None => options.never_expires(),
         };
-        self.verifier.generate(&self.payload(record), options)
+        let payload = self
+            .payload(record)
+            .map_err(|e| SignError::Serialize(e.to_string()))?;
+        self.verifier.generate(&payload, options)
     }
 
     /// Verifies the token and returns the id it names, for a finder to load.
@@ -359,7 +363,8 @@ impl<R: Record> TokenFor<R> {
         record: Option<R>,
     ) -> Result<Found<R>, FindError<()>> {
         let record = record.ok_or(FindError::NotFound)?;
-        if self.payload(&record) != verified.value {
+        // Fail closed: a fingerprint that no longer serialises does not match.
+        if self.payload(&record).ok().as_ref() != Some(&verified.value) {
             return Err(FindError::Stale);
         }
         Ok(Found {

@@ -273,3 +273,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn unserialisable_fingerprints_fail_closed() {
+    use std::collections::HashMap;
+    let (verifiers, _) = setup();
+    // A map with non-string keys cannot be JSON: never a `null` fingerprint that always matches.
+    let broken = verifiers
+        .token_for::<User>("r")
+        .fingerprint(|_: &User| HashMap::from([((1, 2), 3)]))
+        .build();
+    assert!(matches!(
+        broken.generate(&user()),
+        Err(tokenring::SignError::Serialize(_))
+    ));
+    let fine = verifiers
+        .token_for::<User>("r")
+        .fingerprint(|u: &User| u.email.clone())
+        .build();
+    let token = fine.generate(&user()).unwrap();
+    assert!(matches!(
+        broken.resolve(&token, found(&user())),
+        Err(FindError::Stale)
+    ));
+}
