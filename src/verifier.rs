@@ -290,20 +290,16 @@ impl Verifier {
         let key_id = keys.keyring.keys()[index].id();
         let mac = &keys.macs[index];
 
-        let expiry = match options.expiry {
-            Expiry::Default => inner.default_expires_in.map(Expiry::In),
+        let expires_at = match options.expiry {
             Expiry::Never => None,
-            other => Some(other),
+            Expiry::Default => inner.default_expires_in.map(|after| now.checked_add(after)),
+            Expiry::In(after) => Some(now.checked_add(after)),
+            Expiry::At(at) => Some(Some(at)),
         };
-        let exp = match expiry {
+        // Out of range: past SystemTime's end, or before 1970.
+        let exp = match expires_at {
             None => None,
-            Some(Expiry::In(after)) => Some(
-                now.checked_add(after)
-                    .and_then(unix_seconds)
-                    .ok_or(SignError::InvalidExpiry)?,
-            ),
-            Some(Expiry::At(at)) => Some(unix_seconds(at).ok_or(SignError::InvalidExpiry)?),
-            Some(Expiry::Default | Expiry::Never) => None,
+            Some(at) => Some(at.and_then(unix_seconds).ok_or(SignError::InvalidExpiry)?),
         };
         let envelope = EnvelopeOut {
             dat: value,

@@ -89,6 +89,8 @@ pub struct Verifiers {
 }
 
 struct Inner {
+    // Every verifier's keyring unless its configuration names another.
+    keyring: KeyringRef,
     defaults: VerifierConfig,
     overrides: HashMap<String, VerifierConfig>,
     cache: RwLock<HashMap<String, Verifier>>,
@@ -97,6 +99,7 @@ struct Inner {
 /// Configures a [`Verifiers`] registry.
 #[must_use]
 pub struct VerifiersBuilder {
+    keyring: KeyringRef,
     defaults: VerifierConfig,
     overrides: HashMap<String, VerifierConfig>,
 }
@@ -104,7 +107,10 @@ pub struct VerifiersBuilder {
 impl VerifiersBuilder {
     /// Defaults for every name (the keyring given to [`Verifiers::builder`] stays unless this
     /// sets another).
-    pub fn defaults(mut self, defaults: VerifierConfig) -> Self {
+    pub fn defaults(mut self, mut defaults: VerifierConfig) -> Self {
+        if let Some(keyring) = defaults.keyring.take() {
+            self.keyring = keyring;
+        }
         self.defaults = defaults.over(&self.defaults);
         self
     }
@@ -119,6 +125,7 @@ impl VerifiersBuilder {
     pub fn build(self) -> Verifiers {
         Verifiers {
             inner: Arc::new(Inner {
+                keyring: self.keyring,
                 defaults: self.defaults,
                 overrides: self.overrides,
                 cache: RwLock::new(HashMap::new()),
@@ -132,7 +139,8 @@ impl Verifiers {
     /// unless configured otherwise.
     pub fn builder(keyring: impl Into<KeyringRef>) -> VerifiersBuilder {
         VerifiersBuilder {
-            defaults: VerifierConfig::new().keyring(keyring),
+            keyring: keyring.into(),
+            defaults: VerifierConfig::new(),
             overrides: HashMap::new(),
         }
     }
@@ -164,10 +172,7 @@ impl Verifiers {
             Some(config) => config.over(&self.inner.defaults),
             None => self.inner.defaults.clone(),
         };
-        // The builder always sets a default keyring, so this is present.
-        let keyring = config
-            .keyring
-            .expect("Verifiers::builder sets a default keyring");
+        let keyring = config.keyring.unwrap_or_else(|| self.inner.keyring.clone());
         Verifier::builder(keyring)
             .salt(name)
             .default_expires_in(config.expires_in.flatten())
