@@ -496,3 +496,54 @@ fn refusals_are_traced_and_listeners_may_read_the_status() {
     );
     cell.lock().unwrap().take();
 }
+
+#[test]
+fn status_does_not_wait_for_a_reload_in_progress() {
+    use std::sync::mpsc;
+    use tokenring::{Clock, KeyringError, KeyringSource};
+
+    /// A secrets manager whose second answer waits until the test releases it.
+    struct Blocking {
+        calls: AtomicUsize,
+        entered: Mutex<mpsc::Sender<()>>,
+        release: Mutex<mpsc::Receiver<()>>,
+    }
+    impl KeyringSource for Blocking {
+        fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) > 0 {
+                self.entered.lock().unwrap().send(()).unwrap();
+                self.release.lock().unwrap().recv().unwrap();
+            }
+            Keyring::with_clock(vec![key("k1", 1)], clock)
+        }
+        fn describe(&self) -> String {
+            "blocking secrets manager".to_owned()
+        }
+    }
+
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let source = Blocking {
+        calls: AtomicUsize::new(0),
+        entered: Mutex::new(entered_tx),
+        release: Mutex::new(release_rx),
+    };
+    let hot = HotKeyring::builder(source).build().unwrap();
+    let reloading = {
+        let hot = hot.clone();
+        std::thread::spawn(move || hot.reload())
+    };
+    entered.recv().unwrap(); // the reload is inside the source, holding the reload lock
+    let (status_tx, status_rx) = mpsc::channel();
+    let reader = hot.clone();
+    std::thread::spawn(move || status_tx.send(reader.status()).unwrap());
+    let status = status_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("status() waited for the reload");
+    assert_eq!(
+        (status.generation, status.source.as_str()),
+        (1, "blocking secrets manager")
+    );
+    release.send(()).unwrap();
+    assert!(!reloading.join().unwrap().unwrap(), "same keys: unchanged");
+}

@@ -157,10 +157,8 @@ impl HotKeyringBuilder {
             source: self.source,
             clock: self.clock,
             listeners: self.listeners,
-            reload: Mutex::new(ReloadState {
-                digest,
-                last_error: None,
-            }),
+            reload: Mutex::new(ReloadState { digest }),
+            last_error: Mutex::new(None),
             watcher: Mutex::new(None),
         });
         tracing::info!(
@@ -215,8 +213,10 @@ struct Shared {
     source_name: String,
     clock: Arc<dyn Clock>,
     listeners: Vec<Listener>,
-    // Serialises reloads (watcher, `reload`, `replace`); readers never touch it.
+    // Serialises reloads (watcher, `reload`, `replace`), held across the source's I/O;
+    // readers and `status()` never touch it.
     reload: Mutex<ReloadState>,
+    last_error: Mutex<Option<String>>,
     watcher: Mutex<Option<Watcher>>,
 }
 
@@ -224,7 +224,6 @@ struct ReloadState {
     // SHA-256 of the published keyring's canonical JSON: tells "changed" without keeping a
     // second copy of the secrets.
     digest: [u8; 32],
-    last_error: Option<String>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -292,7 +291,7 @@ impl HotKeyring {
     /// verification counts.
     pub fn status(&self) -> Status {
         let snapshot = self.shared.current.load_full();
-        let last_error = lock(&self.shared.reload).last_error.clone();
+        let last_error = lock(&self.shared.last_error).clone();
         let keyring = &snapshot.keyring;
         let now = keyring.now();
         let signing = keyring.signing_key().map(super::Key::id);
@@ -332,7 +331,7 @@ impl Shared {
             let mut state = lock(&self.reload);
             match self.source.load(self.clock.clone()) {
                 Ok(keyring) if digest(&keyring) == state.digest => {
-                    state.last_error = None;
+                    *lock(&self.last_error) = None;
                     (Ok(false), None)
                 }
                 Ok(keyring) => (Ok(true), Some(self.publish(&mut state, keyring))),
@@ -344,7 +343,7 @@ impl Shared {
                         %error,
                         "tokenring: keyring refused; the previous one stays in force"
                     );
-                    state.last_error = Some(error.to_string());
+                    *lock(&self.last_error) = Some(error.to_string());
                     let event = ReloadEvent::Refused {
                         generation,
                         error: error.to_string(),
@@ -364,7 +363,7 @@ impl Shared {
     /// notifies listeners with the returned event after releasing it.
     fn publish(&self, state: &mut ReloadState, keyring: Keyring) -> ReloadEvent {
         state.digest = digest(&keyring);
-        state.last_error = None;
+        *lock(&self.last_error) = None;
         let generation = self.current.load().generation + 1;
         let key_ids = key_ids(&keyring);
         self.current.store(Arc::new(Snapshot {
