@@ -334,6 +334,14 @@ impl Keyring {
         self.signing_index_at(self.now()).map(|i| &self.keys[i])
     }
 
+    /// Keys that verify at `now`, in signing preference (the signer first when there is one).
+    pub(crate) fn verifying_in_preference(&self, now: SystemTime) -> impl Iterator<Item = &Key> {
+        self.signing_order
+            .iter()
+            .map(|&i| &self.keys[i])
+            .filter(move |k| k.state_at(now).verifies())
+    }
+
     pub(crate) fn signing_index_at(&self, now: SystemTime) -> Option<usize> {
         self.signing_order
             .iter()

@@ -44,22 +44,49 @@ impl RailsDigest {
             Self::Sha512 => 128,
         }
     }
+}
 
-    fn hex_mac(self, secret: &[u8], data: &[u8]) -> String {
-        fn run<M: hmac::Mac + hmac::digest::KeyInit>(secret: &[u8], data: &[u8]) -> Vec<u8> {
-            // HMAC takes keys of any length.
-            let mut mac = <M as hmac::digest::KeyInit>::new_from_slice(secret)
-                .expect("HMAC accepts keys of any length");
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
+/// The HMAC state keyed once per configuration and cloned per token, as the native verifier
+/// does; Rails tokens then cost no key hashing either.
+#[derive(Clone)]
+enum KeyedRailsMac {
+    Sha1(Hmac<sha1::Sha1>),
+    Sha256(Hmac<sha2::Sha256>),
+    Sha384(Hmac<sha2::Sha384>),
+    Sha512(Hmac<sha2::Sha512>),
+}
+
+impl KeyedRailsMac {
+    fn new(digest: RailsDigest, secret: &[u8]) -> Self {
+        fn keyed<M: hmac::digest::KeyInit>(secret: &[u8]) -> M {
+            // HMAC takes keys of any length (RFC 2104 §3), so this cannot fail.
+            M::new_from_slice(secret).expect("HMAC accepts keys of any length")
         }
-        let bytes = match self {
-            Self::Sha1 => run::<Hmac<sha1::Sha1>>(secret, data),
-            Self::Sha256 => run::<Hmac<sha2::Sha256>>(secret, data),
-            Self::Sha384 => run::<Hmac<sha2::Sha384>>(secret, data),
-            Self::Sha512 => run::<Hmac<sha2::Sha512>>(secret, data),
-        };
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        match digest {
+            RailsDigest::Sha1 => Self::Sha1(keyed(secret)),
+            RailsDigest::Sha256 => Self::Sha256(keyed(secret)),
+            RailsDigest::Sha384 => Self::Sha384(keyed(secret)),
+            RailsDigest::Sha512 => Self::Sha512(keyed(secret)),
+        }
+    }
+
+    /// Lowercase hex of the MAC over `data`, as Rails writes it.
+    fn hex(&self, data: &[u8]) -> String {
+        fn run<M: hmac::Mac + Clone>(mac: &M, data: &[u8]) -> String {
+            let mut mac = mac.clone();
+            mac.update(data);
+            mac.finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }
+        match self {
+            Self::Sha1(mac) => run(mac, data),
+            Self::Sha256(mac) => run(mac, data),
+            Self::Sha384(mac) => run(mac, data),
+            Self::Sha512(mac) => run(mac, data),
+        }
     }
 }
 
@@ -108,6 +135,7 @@ pub enum JsonStyle {
 pub struct RailsConfig {
     secret: Secret,
     digest: RailsDigest,
+    mac: KeyedRailsMac,
     url_safe: bool,
     envelope: Envelope,
     json: JsonStyle,
@@ -116,9 +144,11 @@ pub struct RailsConfig {
 impl RailsConfig {
     /// `MessageVerifier.new(secret)`: SHA1, strict base64, legacy envelope, Ruby JSON.
     pub fn new(secret: Secret) -> Self {
+        let digest = RailsDigest::default();
         Self {
+            mac: KeyedRailsMac::new(digest, secret.expose()),
             secret,
-            digest: RailsDigest::default(),
+            digest,
             url_safe: false,
             envelope: Envelope::default(),
             json: JsonStyle::default(),
@@ -129,6 +159,7 @@ impl RailsConfig {
     #[must_use]
     pub fn digest(mut self, digest: RailsDigest) -> Self {
         self.digest = digest;
+        self.mac = KeyedRailsMac::new(digest, self.secret.expose());
         self
     }
 
@@ -291,7 +322,7 @@ impl RailsVerifier {
 
     /// A verifier over the Rails secrets held in a tokenring keyring, so Rails tokens follow
     /// the same staged rotation as native ones: the keyring's signing key signs, and every key
-    /// that verifies now (pending or active) is accepted, newest first. Each key's secret is
+    /// that verifies now (pending or active) is accepted, in the keyring's signing preference. Each key's secret is
     /// used as the Rails verifier secret exactly (put the derived 64-byte secret, e.g. from
     /// `RailsKeyGenerator`, in the keyring); `config` adds the Rails options. The keyring's
     /// clock judges expiry. States are read now: rebuild it per use from a hot keyring (it
@@ -302,19 +333,13 @@ impl RailsVerifier {
         keyring: &crate::Keyring,
         config: impl Fn(Secret) -> RailsConfig,
     ) -> Option<Self> {
-        let now = keyring.now();
         let signing = keyring.signing_key()?;
         let mut verifier =
             Self::new(config(signing.secret().clone())).clock(keyring.clock().clone());
-        let mut others: Vec<&crate::Key> = keyring
-            .keys()
-            .iter()
-            .filter(|k| k.id() != signing.id() && k.state_at(now).verifies())
-            .collect();
-        // Newest activation first, as tokens from recently active keys are the likeliest.
-        others.sort_by_key(|k| std::cmp::Reverse(k.activates_at()));
-        for key in others {
-            verifier = verifier.accept(config(key.secret().clone()));
+        for key in keyring.verifying_in_preference(keyring.now()) {
+            if key.id() != signing.id() {
+                verifier = verifier.accept(config(key.secret().clone()));
+            }
         }
         Some(verifier)
     }
@@ -414,9 +439,7 @@ impl RailsVerifier {
                 max: self.max_token_len,
             });
         }
-        let digest = config
-            .digest
-            .hex_mac(config.secret.expose(), data.as_bytes());
+        let digest = config.mac.hex(data.as_bytes());
         Ok(format!("{data}--{digest}"))
     }
 
@@ -542,9 +565,7 @@ fn signed_payload(config: &RailsConfig, token: &str) -> Result<Vec<u8>, RailsErr
         return Err(RailsError::Malformed("no -- before the digest"));
     }
     let (data, digest) = (&token[..split], &bytes[split + 2..]);
-    let expected = config
-        .digest
-        .hex_mac(config.secret.expose(), data.as_bytes());
+    let expected = config.mac.hex(data.as_bytes());
     if !bool::from(expected.as_bytes().ct_eq(digest)) {
         return Err(RailsError::BadSignature);
     }
