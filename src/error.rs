@@ -76,6 +76,52 @@ pub enum KeyringError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// Something other than a regular file is at the keyring's path (a directory, a FIFO, a
+    /// device): refused without reading it.
+    #[error("keyring {} is {kind}, not a regular file", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is, e.g. `"a FIFO"`.
+        kind: &'static str,
+    },
+    /// The keyring file is longer than the source's cap.
+    #[error("keyring file {} is over the limit of {max} bytes", path.display())]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The cap, in bytes.
+        max: u64,
+    },
+    /// The keyring file is empty (or only white space): often a write caught half-way.
+    #[error("keyring file {}: the file is empty", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The keyring file is not UTF-8 text.
+    #[error("keyring file {} is not UTF-8 text (invalid byte at offset {offset})", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Where the first invalid byte is.
+        offset: usize,
+    },
+    /// More keys than [`crate::Keyring::MAX_KEYS`].
+    #[error("keyring has {count} keys, over the limit of {max}")]
+    TooManyKeys {
+        /// Keys given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// [`crate::HotKeyring::reload`] found another reload still running after waiting for
+    /// it (a source that hangs, such as a stuck network mount).
+    #[error("a reload is already running (since {})", crate::clock::format_utc(*since))]
+    ReloadInProgress {
+        /// When the running reload started.
+        since: SystemTime,
+    },
     /// The environment variable is unset or not UTF-8.
     #[error("environment variable {name} {problem}")]
     Env {
@@ -198,6 +244,13 @@ pub enum KeyringError {
 impl KeyringError {
     pub(crate) fn json(err: &serde_json::Error) -> Self {
         // serde_json appends " at line L column C"; we carry those as fields instead.
+        if err.is_eof() {
+            return Self::Json {
+                line: err.line(),
+                column: err.column(),
+                message: "the JSON ends early (a truncated file?)".to_owned(),
+            };
+        }
         let message = err.to_string();
         let message = match message.rfind(" at line ") {
             Some(cut) => &message[..cut],

@@ -337,7 +337,7 @@ impl Verifier {
     ///
     /// `purpose` must equal the token's purpose exactly: a token minted with a purpose fails
     /// without one, and one minted without fails with one. Order of checks: size cap, shape,
-    /// key id, key state, MAC (constant time), and only then the payload's base64 and JSON,
+    /// key id, MAC (constant time, whatever the key's state), key state, and only then the payload's base64 and JSON,
     /// purpose and expiry.
     ///
     /// # Errors
@@ -375,6 +375,14 @@ impl Verifier {
                 key_id: parts.key_id.to_owned(),
             })?;
         let key = &keyring.keys()[index];
+        // The MAC before the key's state, whatever the state: a forged token naming a revoked
+        // key is a bad signature, so it learns nothing about which keys were revoked, and
+        // "key revoked" means a real token of that key was presented (a leak in use).
+        if !native::check_tag(&keys.macs[index], parts).map_err(VerifyError::Malformed)? {
+            return Err(VerifyError::BadSignature {
+                key_id: key.id().to_owned(),
+            });
+        }
         let now = keyring.now();
         match key.state_at(now) {
             KeyState::Disabled => {
@@ -389,11 +397,6 @@ impl Verifier {
                 });
             }
             KeyState::Pending | KeyState::Active => {}
-        }
-        if !native::check_tag(&keys.macs[index], parts).map_err(VerifyError::Malformed)? {
-            return Err(VerifyError::BadSignature {
-                key_id: key.id().to_owned(),
-            });
         }
 
         // The MAC held: from here on the bytes are our own.

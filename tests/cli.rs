@@ -434,7 +434,9 @@ fn check_reports_broken_files_and_exposure() {
         "key \"a\" (keys[0]): field \"secret\" is 3 bytes",
     );
     std::fs::write(&path, "").unwrap();
-    fails(&["keyring", "check", p], "line 1, column 0");
+    fails(&["keyring", "check", p], "the file is empty");
+    std::fs::write(&path, r#"{"keys": [{"id": "a", "sec"#).unwrap();
+    fails(&["keyring", "check", p], "ends early");
 
     let (good, k) = keyring_file(dir.path());
     let r = run(&["keyring", "check", &k]);

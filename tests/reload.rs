@@ -547,3 +547,239 @@ fn status_does_not_wait_for_a_reload_in_progress() {
     release.send(()).unwrap();
     assert!(!reloading.join().unwrap().unwrap(), "same keys: unchanged");
 }
+
+/// Log lines from every thread (the watcher's included), for the tests that count them. Each
+/// test counts only the lines naming its own file, so tests running beside it do not interfere.
+fn global_log() -> &'static Mutex<Vec<u8>> {
+    use std::sync::OnceLock;
+    static LOG: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        struct Sink(&'static Mutex<Vec<u8>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let log: &'static Mutex<Vec<u8>> = Box::leak(Box::default());
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || Sink(log))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        log
+    })
+}
+
+fn log_lines(about: &Path, containing: &str) -> usize {
+    let log = String::from_utf8_lossy(&global_log().lock().unwrap()).into_owned();
+    let about = about.display().to_string();
+    log.lines()
+        .filter(|l| l.contains(&about) && l.contains(containing))
+        .count()
+}
+
+fn count(events: &Mutex<Vec<ReloadEvent>>, which: fn(&ReloadEvent) -> bool) -> usize {
+    events.lock().unwrap().iter().filter(|e| which(e)).count()
+}
+
+/// The reloader's own read of the file, another process reading it and writes to other files
+/// in its directory are not changes: the source is not read again. A broken file is reported
+/// once, and its repair back to the same content is reported as a recovery.
+#[test]
+fn the_reloader_stays_idle() {
+    global_log();
+    let s = setup(WatchMode::Events);
+    // The first rotation used to start an endless loop of self-triggered reloads.
+    rename_into_place(&s.path, &two());
+    wait_for(WITHIN, || s.hot.generation() == 2).expect("rotation picked up");
+    std::thread::sleep(Duration::from_millis(300));
+    let loads = s.hot.status().loads;
+    let settle = || std::thread::sleep(Duration::from_millis(1500));
+
+    settle();
+    assert_eq!(s.hot.status().loads - loads, 0, "idle file");
+
+    for _ in 0..20 {
+        std::fs::read(&s.path).unwrap();
+    }
+    let cat = std::process::Command::new("cat")
+        .arg(&s.path)
+        .output()
+        .unwrap();
+    assert!(cat.status.success());
+    settle();
+    assert_eq!(s.hot.status().loads - loads, 0, "after reads");
+
+    std::fs::write(s.dir.join("other.json"), "{}").unwrap();
+    rename_into_place(&s.dir.join("notes.txt"), "beside it");
+    std::fs::remove_file(s.dir.join("other.json")).unwrap();
+    settle();
+    assert_eq!(s.hot.status().loads - loads, 0, "after writes beside it");
+    assert_eq!(s.hot.generation(), 2);
+
+    let is_refused: fn(&ReloadEvent) -> bool = |e| matches!(e, ReloadEvent::Refused { .. });
+    std::fs::write(&s.path, "{not json").unwrap();
+    wait_for(WITHIN, || s.hot.status().last_error.is_some()).expect("refusal reported");
+    settle();
+    let status = s.hot.status();
+    assert!(
+        status.loads - loads <= 2,
+        "a broken file is read once per change, not forever: {status:?}"
+    );
+    assert_eq!(count(&s.events, is_refused), 1);
+    assert_eq!(log_lines(&s.path, "keyring refused"), 1);
+
+    // The same content as before the breakage: nothing to publish, but say it recovered.
+    rename_into_place(&s.path, &two());
+    wait_for(WITHIN, || s.hot.status().last_error.is_none()).expect("recovery");
+    assert_eq!(s.hot.generation(), 2);
+    let recovered = count(&s.events, |e| {
+        matches!(e, ReloadEvent::Recovered { generation: 2 })
+    });
+    assert_eq!(recovered, 1, "{:?}", s.events.lock().unwrap());
+    assert_eq!(log_lines(&s.path, "keyring source recovered"), 1);
+}
+
+/// A FIFO at the path used to block the watcher in `open` forever, holding the reload lock.
+#[test]
+fn a_fifo_at_the_path_is_refused_without_blocking() {
+    let s = setup(WatchMode::Events);
+    let fifo = s.dir.join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::fs::rename(&fifo, &s.path).unwrap();
+    wait_for(WITHIN, || s.hot.status().last_error.is_some()).expect("FIFO refused");
+    let error = s.hot.status().last_error.unwrap();
+    assert!(error.contains("is a FIFO, not a regular file"), "{error}");
+    match s.hot.reload() {
+        Err(tokenring::KeyringError::NotAFile { kind: "a FIFO", .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    // A good file after it is still picked up.
+    rename_into_place(&s.path, &two());
+    wait_for(WITHIN, || signer(&s.verifier) == "k2").expect("good file after the FIFO");
+    assert_eq!(s.hot.status().last_error, None);
+}
+
+#[test]
+fn oversized_files_and_too_many_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    std::fs::write(&path, one()).unwrap();
+    let hot = HotKeyring::builder(FileSource::new(&path).max_bytes(one().len() as u64))
+        .mode(WatchMode::Manual)
+        .build()
+        .unwrap();
+    std::fs::write(&path, two()).unwrap();
+    let err = hot.reload().unwrap_err();
+    assert!(err.to_string().contains("over the limit of"), "{err}");
+    assert_eq!(hot.generation(), 1);
+
+    let keys = (0..=Keyring::MAX_KEYS)
+        .map(|i| key(&format!("k{i}"), 1))
+        .collect();
+    let err = Keyring::new(keys).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            tokenring::KeyringError::TooManyKeys {
+                count: 1025,
+                max: 1024
+            }
+        ),
+        "{err}"
+    );
+}
+
+/// `reload()` (the SIGHUP path) must not hang behind a source that hangs.
+#[test]
+fn reload_gives_up_on_a_reload_that_hangs_and_status_shows_it() {
+    use std::sync::mpsc;
+    use tokenring::{Clock, KeyringError, KeyringSource};
+
+    struct Hanging {
+        calls: AtomicUsize,
+        entered: Mutex<mpsc::Sender<()>>,
+        release: Mutex<mpsc::Receiver<()>>,
+    }
+    impl KeyringSource for Hanging {
+        fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+            if self.calls.fetch_add(1, Ordering::SeqCst) == 1 {
+                self.entered.lock().unwrap().send(()).unwrap();
+                self.release.lock().unwrap().recv().unwrap();
+            }
+            Keyring::with_clock(vec![key("k1", 1)], clock)
+        }
+        fn describe(&self) -> String {
+            "a hung mount".to_owned()
+        }
+    }
+
+    let (entered_tx, entered) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let hot = HotKeyring::builder(Hanging {
+        calls: AtomicUsize::new(0),
+        entered: Mutex::new(entered_tx),
+        release: Mutex::new(release_rx),
+    })
+    .reload_wait(Duration::from_millis(200))
+    .build()
+    .unwrap();
+    assert_eq!(hot.status().reloading_since, None);
+    let hung = {
+        let hot = hot.clone();
+        std::thread::spawn(move || hot.reload())
+    };
+    entered.recv().unwrap();
+    assert!(hot.status().reloading_since.is_some());
+    match hot.reload() {
+        Err(err @ KeyringError::ReloadInProgress { .. }) => {
+            assert!(
+                err.to_string()
+                    .starts_with("a reload is already running (since ")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    release.send(()).unwrap();
+    assert!(!hung.join().unwrap().unwrap());
+    assert_eq!(hot.status().reloading_since, None);
+    assert!(!hot.reload().unwrap(), "the gate opens again");
+}
+
+#[test]
+fn a_zero_poll_interval_does_not_spin() {
+    let s = setup(WatchMode::Poll(Duration::ZERO));
+    let loads = s.hot.status().loads;
+    std::thread::sleep(Duration::from_secs(1));
+    let polled = s.hot.status().loads - loads;
+    assert!(
+        polled <= 12,
+        "{polled} loads in a second: not raised to the minimum"
+    );
+    assert_picks_up(&s, |s| rename_into_place(&s.path, &two()));
+}
+
+#[test]
+fn demo_keyrings_are_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let demo = Keyring::with_clock(vec![key("k1", 1)], Arc::new(ManualClock::new(t0())))
+        .unwrap()
+        .with_demo(true);
+    std::fs::write(&path, demo.to_json()).unwrap();
+    global_log();
+    let hot = HotKeyring::builder(FileSource::new(&path))
+        .mode(WatchMode::Manual)
+        .build()
+        .unwrap();
+    assert!(hot.status().demo);
+    assert_eq!(log_lines(&path, "DEMO keyring"), 1);
+}

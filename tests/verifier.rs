@@ -365,6 +365,44 @@ fn revoked_keys_are_rejected_at_once() {
     );
 }
 
+/// A forgery naming a revoked or expired key is a bad signature: the key's state is only
+/// told to someone who holds a real token of it.
+#[test]
+fn forgeries_naming_revoked_or_expired_keys_learn_nothing() {
+    let (ring, _) = keyring(vec![key("k1", 1), key("k0", 9)]);
+    let real = Verifier::new(ring, "s")
+        .generate(&1, TokenOptions::new())
+        .unwrap();
+    let (forger, _) = keyring(vec![key("k1", 7)]);
+    let forged = Verifier::new(forger, "s")
+        .generate(&1, TokenOptions::new())
+        .unwrap();
+    assert!(real.starts_with("v1.k1.") && forged.starts_with("v1.k1."));
+    for state in ["revoked", "expired"] {
+        let k1 = match state {
+            "revoked" => key("k1", 1).with_disabled(true),
+            _ => key("k1", 1).with_expires_at(Some(t0() - hours(1))),
+        };
+        let (ring, _) = keyring(vec![k1, key("k2", 2)]);
+        let verifier = Verifier::new(ring, "s");
+        assert_eq!(
+            verifier.verify::<u8>(&forged, None),
+            Err(VerifyError::BadSignature {
+                key_id: "k1".into()
+            }),
+            "{state}"
+        );
+        let real = verifier.verify::<u8>(&real, None).unwrap_err();
+        assert!(
+            matches!(
+                real,
+                VerifyError::KeyDisabled { .. } | VerifyError::KeyExpired { .. }
+            ),
+            "{state}: {real:?}"
+        );
+    }
+}
+
 #[test]
 fn newest_activation_signs_and_file_order_breaks_ties() {
     let at = Some(t0() - hours(1));

@@ -6,6 +6,7 @@
 //! checked by hand so every error names the key and the field.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -121,6 +122,18 @@ impl Keyring {
     /// The keyring as a JSON document in the format [`Keyring::from_json`] reads, with
     /// secrets in it; the returned string is wiped on drop.
     pub fn to_json(&self) -> Zeroizing<String> {
+        // Sized first, then written once into a buffer of exactly that size: a growing buffer
+        // would leave copies of the secrets behind in the memory it frees.
+        let mut counter = Counter(0);
+        self.write_json(&mut counter);
+        let mut out = Zeroizing::new(Vec::with_capacity(counter.0));
+        self.write_json(&mut *out);
+        // serde_json writes UTF-8; the Vec moves into the String without a copy.
+        Zeroizing::new(String::from_utf8(std::mem::take(&mut *out)).unwrap_or_default())
+    }
+
+    /// The canonical document, pretty-printed with a final newline.
+    pub(crate) fn write_json(&self, out: &mut impl Write) {
         #[derive(Serialize)]
         struct DocumentOut<'a> {
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,10 +173,22 @@ impl Keyring {
                 })
                 .collect(),
         };
-        // Serialising strings and booleans into a Vec cannot fail.
-        let mut out = serde_json::to_string_pretty(&document).unwrap_or_default();
-        out.push('\n');
-        Zeroizing::new(out)
+        // Strings and booleans into writers that never fail: nothing to report.
+        let _ = serde_json::to_writer_pretty(&mut *out, &document);
+        let _ = out.write_all(b"\n");
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@
 //! signing at that instant, on every node, with no reload.
 
 mod file;
+mod read;
 mod source;
 #[cfg(feature = "watch")]
 mod watch;
@@ -203,6 +204,13 @@ pub struct Keyring {
 }
 
 impl Keyring {
+    /// The most keys a keyring may hold. A rotation keeps a handful; thousands mean a
+    /// runaway script, and every key costs a derivation per verifier.
+    pub const MAX_KEYS: usize = 1024;
+
+    /// The longest keyring file read by default (1 MiB); see [`FileSource::max_bytes`].
+    pub const MAX_FILE_LEN: u64 = 1 << 20;
+
     /// Validates `keys` against the system clock.
     ///
     /// # Errors
@@ -216,7 +224,7 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::NoKeys`], [`KeyringError::InvalidKeyId`],
+    /// [`KeyringError::NoKeys`], [`KeyringError::TooManyKeys`], [`KeyringError::InvalidKeyId`],
     /// [`KeyringError::DuplicateKeyId`], [`KeyringError::SecretTooShort`],
     /// [`KeyringError::ExpiresBeforeActivation`], or [`KeyringError::NoUsableKey`] if no key
     /// verifies now. A keyring whose keys are all pending is valid: it verifies and cannot
@@ -224,6 +232,12 @@ impl Keyring {
     pub fn with_clock(keys: Vec<Key>, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
         if keys.is_empty() {
             return Err(KeyringError::NoKeys);
+        }
+        if keys.len() > Self::MAX_KEYS {
+            return Err(KeyringError::TooManyKeys {
+                count: keys.len(),
+                max: Self::MAX_KEYS,
+            });
         }
         let mut by_id = HashMap::with_capacity(keys.len());
         for (index, key) in keys.iter().enumerate() {
@@ -335,6 +349,7 @@ impl Keyring {
     }
 
     /// Keys that verify at `now`, in signing preference (the signer first when there is one).
+    #[cfg(feature = "rails")]
     pub(crate) fn verifying_in_preference(&self, now: SystemTime) -> impl Iterator<Item = &Key> {
         self.signing_order
             .iter()

@@ -14,7 +14,9 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Io`] if the file cannot be read, otherwise as
+    /// [`KeyringError::Io`] if the file cannot be read; [`KeyringError::NotAFile`],
+    /// [`KeyringError::FileTooLarge`] (over [`Keyring::MAX_FILE_LEN`]),
+    /// [`KeyringError::EmptyFile`] or [`KeyringError::NotUtf8`]; otherwise as
     /// [`Keyring::from_json`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyringError> {
         Self::from_file_with_clock(path, Arc::new(SystemClock))
@@ -29,13 +31,7 @@ impl Keyring {
         path: impl AsRef<Path>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, KeyringError> {
-        let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map(Zeroizing::new)
-            .map_err(|source| KeyringError::Io {
-                path: path.to_owned(),
-                source,
-            })?;
+        let text = super::read::read_keyring_file(path.as_ref(), Self::MAX_FILE_LEN)?;
         Self::from_json_with_clock(&text, clock)
     }
 
@@ -123,21 +119,37 @@ pub trait KeyringSource: Send + Sync + 'static {
 }
 
 /// A keyring JSON file; watchable.
+///
+/// Only a regular file (or a symbolic link to one) is read, opened without blocking and up to
+/// [`FileSource::max_bytes`], so a FIFO, a device or a runaway file at the path is refused
+/// instead of wedging or flooding the reloader.
 #[derive(Debug, Clone)]
 pub struct FileSource {
     path: std::path::PathBuf,
+    max_bytes: u64,
 }
 
 impl FileSource {
     /// The file at `path` (symbolic links are followed on every load).
     pub fn new(path: impl Into<std::path::PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            max_bytes: Keyring::MAX_FILE_LEN,
+        }
+    }
+
+    /// Refuses files longer than `max_bytes` ([`Keyring::MAX_FILE_LEN`], 1 MiB, unless set).
+    #[must_use]
+    pub fn max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes;
+        self
     }
 }
 
 impl KeyringSource for FileSource {
     fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
-        Keyring::from_file_with_clock(&self.path, clock)
+        let text = super::read::read_keyring_file(&self.path, self.max_bytes)?;
+        Keyring::from_json_with_clock(&text, clock)
     }
 
     fn describe(&self) -> String {

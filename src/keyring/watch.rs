@@ -8,11 +8,10 @@
 //! reported (a `tracing` warning, [`Status::last_error`], and [`ReloadEvent::Refused`]).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::thread::{self, JoinHandle, ThreadId};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
 use arc_swap::{ArcSwap, Guard};
 use sha2::{Digest as _, Sha256};
@@ -21,6 +20,10 @@ use super::source::KeyringSource;
 use super::{KeyState, Keyring};
 use crate::clock::{Clock, SystemClock};
 use crate::error::KeyringError;
+
+mod watcher;
+
+use watcher::Watcher;
 
 /// One published keyring and when it was published.
 #[derive(Debug)]
@@ -48,6 +51,12 @@ pub enum WatchMode {
     Manual,
 }
 
+impl WatchMode {
+    /// The shortest poll interval; anything shorter would keep a core busy re-reading the
+    /// source. [`HotKeyringBuilder::mode`] raises shorter ones to it.
+    pub const MIN_POLL_INTERVAL: Duration = Duration::from_millis(100);
+}
+
 /// What a reload did; passed to [`HotKeyringBuilder::on_reload`] callbacks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -59,12 +68,19 @@ pub enum ReloadEvent {
         /// Its key ids, in file order.
         key_ids: Vec<String>,
     },
-    /// The source was refused; the previous keyring stays in force.
+    /// The source was refused; the previous keyring stays in force. Sent once per distinct
+    /// error: the same error again (every poll of a file that stays broken) is not repeated.
     Refused {
         /// The generation still in force.
         generation: u64,
         /// Why.
         error: String,
+    },
+    /// The source loads again after a refusal, with the keyring already in force (the file
+    /// was fixed back to the same content). A fix with new content is a `Reloaded`.
+    Recovered {
+        /// The generation in force.
+        generation: u64,
     },
 }
 
@@ -94,11 +110,21 @@ pub struct Status {
     pub source: String,
     /// Why the last reload attempt was refused, if it was; cleared by the next good load.
     pub last_error: Option<String>,
+    /// Since when a reload has been running, if one is (a source that hangs shows here).
+    pub reloading_since: Option<SystemTime>,
+    /// How many times the source has been read (loads, successful or not), the first
+    /// included: an idle source is not re-read except by the safety poll.
+    pub loads: u64,
+    /// Whether the keyring in force is a demo keyring, whose secrets are public.
+    pub demo: bool,
     /// The keys in force.
     pub keys: Vec<KeyStatus>,
 }
 
 type Listener = Box<dyn Fn(&ReloadEvent) + Send + Sync>;
+
+/// While a source stays refused with the same error, the warning is repeated this often.
+const REPEAT_REFUSAL_EVERY: Duration = Duration::from_secs(300);
 
 /// Configures a [`HotKeyring`]; see [`HotKeyring::builder`].
 #[must_use]
@@ -107,6 +133,7 @@ pub struct HotKeyringBuilder {
     clock: Arc<dyn Clock>,
     mode: WatchMode,
     debounce: Duration,
+    reload_wait: Duration,
     listeners: Vec<Listener>,
 }
 
@@ -117,7 +144,8 @@ impl HotKeyringBuilder {
         self
     }
 
-    /// How changes are noticed ([`WatchMode::Events`] unless set).
+    /// How changes are noticed ([`WatchMode::Events`] unless set). A poll interval below
+    /// [`WatchMode::MIN_POLL_INTERVAL`] is raised to it.
     pub fn mode(mut self, mode: WatchMode) -> Self {
         self.mode = mode;
         self
@@ -129,10 +157,18 @@ impl HotKeyringBuilder {
         self
     }
 
-    /// Calls `listener` after every reload attempt that published or refused a keyring
-    /// (not for unchanged content). Runs on the reloading thread, outside any lock: keep it
-    /// short. Events from a `reload()` racing the watcher may arrive in either order; the
-    /// generation in each says which is newer.
+    /// How long [`HotKeyring::reload`] waits for a reload already running (the watcher's)
+    /// before it gives up with [`KeyringError::ReloadInProgress`] (5 s unless set).
+    pub fn reload_wait(mut self, wait: Duration) -> Self {
+        self.reload_wait = wait;
+        self
+    }
+
+    /// Calls `listener` after every reload attempt that published a keyring, was refused with
+    /// a new error, or recovered from a refusal (not for unchanged content, nor for the same
+    /// error again). Runs on the reloading thread, outside any lock: keep it short. Events
+    /// from a `reload()` racing the watcher may arrive in either order; the generation in
+    /// each says which is newer.
     pub fn on_reload(mut self, listener: impl Fn(&ReloadEvent) + Send + Sync + 'static) -> Self {
         self.listeners.push(Box::new(listener));
         self
@@ -147,6 +183,7 @@ impl HotKeyringBuilder {
         let keyring = self.source.load(self.clock.clone())?;
         let digest = digest(&keyring);
         let key_ids = key_ids(&keyring);
+        let demo = keyring.is_demo();
         let shared = Arc::new(Shared {
             current: ArcSwap::from_pointee(Snapshot {
                 keyring: Arc::new(keyring),
@@ -157,8 +194,11 @@ impl HotKeyringBuilder {
             source: self.source,
             clock: self.clock,
             listeners: self.listeners,
-            reload: Mutex::new(ReloadState { digest }),
-            last_error: Mutex::new(None),
+            gate: Gate::default(),
+            reload_wait: self.reload_wait,
+            digest: Mutex::new(digest),
+            health: Mutex::new(Health::default()),
+            loads: AtomicU64::new(1),
             watcher: Mutex::new(None),
         });
         tracing::info!(
@@ -167,11 +207,28 @@ impl HotKeyringBuilder {
             keys = ?key_ids,
             "tokenring: keyring loaded"
         );
+        if demo {
+            warn_demo(&shared.source_name);
+        }
         let watch_path = shared.source.watch_path().map(Path::to_owned);
         if let Some(path) = watch_path {
             let watcher = match self.mode {
                 WatchMode::Manual => None,
-                WatchMode::Poll(every) => Some(Watcher::start(&shared, &path, None, every)),
+                WatchMode::Poll(every) => {
+                    if every < WatchMode::MIN_POLL_INTERVAL {
+                        tracing::warn!(
+                            requested = ?every,
+                            using = ?WatchMode::MIN_POLL_INTERVAL,
+                            "tokenring: poll interval too short; raised to the minimum"
+                        );
+                    }
+                    Some(Watcher::start(
+                        &shared,
+                        &path,
+                        None,
+                        every.max(WatchMode::MIN_POLL_INTERVAL),
+                    ))
+                }
                 WatchMode::Events => Some(Watcher::start(
                     &shared,
                     &path,
@@ -186,6 +243,13 @@ impl HotKeyringBuilder {
         }
         Ok(HotKeyring { shared })
     }
+}
+
+fn warn_demo(source: &str) {
+    tracing::warn!(
+        source,
+        "tokenring: this is a DEMO keyring with public secrets; never use it for real tokens"
+    );
 }
 
 /// A keyring that follows its source: `Clone + Send + Sync`, read without locks.
@@ -213,17 +277,70 @@ struct Shared {
     source_name: String,
     clock: Arc<dyn Clock>,
     listeners: Vec<Listener>,
-    // Serialises reloads (watcher, `reload`, `replace`), held across the source's I/O;
-    // readers and `status()` never touch it.
-    reload: Mutex<ReloadState>,
-    last_error: Mutex<Option<String>>,
+    // One reload at a time (watcher, `reload`, `replace`), held across the source's I/O;
+    // readers and `status()` never wait for it.
+    gate: Gate,
+    reload_wait: Duration,
+    // SHA-256 of the published keyring's canonical JSON: tells "changed" without keeping a
+    // second copy of the secrets. Only the gate's holder touches it.
+    digest: Mutex<[u8; 32]>,
+    health: Mutex<Health>,
+    loads: AtomicU64,
     watcher: Mutex<Option<Watcher>>,
 }
 
-struct ReloadState {
-    // SHA-256 of the published keyring's canonical JSON: tells "changed" without keeping a
-    // second copy of the secrets.
-    digest: [u8; 32],
+/// What the last reload attempts said, for `status()` and for not repeating a warning.
+#[derive(Default)]
+struct Health {
+    /// The refusal in force: its message and when it was last logged.
+    refused: Option<(String, Instant)>,
+}
+
+/// Lets one reload run at a time and tells since when it has been running. Unlike a mutex
+/// held across the source's I/O, a caller can give up waiting, and `status()` can see it.
+#[derive(Default)]
+struct Gate {
+    running_since: Mutex<Option<SystemTime>>,
+    idle: Condvar,
+}
+
+/// The right to reload; opens the gate when dropped.
+struct Pass<'a>(&'a Gate);
+
+impl Gate {
+    /// Waits for the running reload to finish, however long it takes.
+    fn enter(&self, now: SystemTime) -> Pass<'_> {
+        let mut running = self
+            .idle
+            .wait_while(lock(&self.running_since), |running| running.is_some())
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *running = Some(now);
+        Pass(self)
+    }
+
+    /// Waits at most `wait`; `Err(since)` if a reload running since then is still running.
+    fn enter_within(&self, now: SystemTime, wait: Duration) -> Result<Pass<'_>, SystemTime> {
+        let (mut running, _) = self
+            .idle
+            .wait_timeout_while(lock(&self.running_since), wait, |running| running.is_some())
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(since) = *running {
+            return Err(since);
+        }
+        *running = Some(now);
+        Ok(Pass(self))
+    }
+
+    fn running_since(&self) -> Option<SystemTime> {
+        *lock(&self.running_since)
+    }
+}
+
+impl Drop for Pass<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.running_since) = None;
+        self.0.idle.notify_all();
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -233,8 +350,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// SHA-256 of the keyring's canonical JSON, streamed into the hasher: tells a changed keyring
+/// from the same one without writing its secrets out again.
 fn digest(keyring: &Keyring) -> [u8; 32] {
-    Sha256::digest(keyring.to_json().as_bytes()).into()
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hasher = Hashing(Sha256::new());
+    keyring.write_json(&mut hasher);
+    hasher.0.finalize().into()
 }
 
 fn key_ids(keyring: &Keyring) -> Vec<String> {
@@ -249,6 +380,7 @@ impl HotKeyring {
             clock: Arc::new(SystemClock),
             mode: WatchMode::Events,
             debounce: Duration::from_millis(50),
+            reload_wait: Duration::from_secs(5),
             listeners: Vec::new(),
         }
     }
@@ -272,26 +404,35 @@ impl HotKeyring {
     /// Re-reads the source now (for SIGHUP). `Ok(true)` if a new keyring was published,
     /// `Ok(false)` if the source is unchanged.
     ///
+    /// If another reload is running it waits for it, but never longer than
+    /// [`HotKeyringBuilder::reload_wait`].
+    ///
     /// # Errors
     ///
     /// The source's error; the keyring in force stays, and the error is also reported in
-    /// [`Status::last_error`].
+    /// [`Status::last_error`]. [`KeyringError::ReloadInProgress`] if another reload is still
+    /// running after the wait.
     pub fn reload(&self) -> Result<bool, KeyringError> {
-        self.shared.reload()
+        self.shared.reload(Some(self.shared.reload_wait))
     }
 
     /// Publishes `keyring` (for in-code sources updated by the application). Its clock is
-    /// used for its key states.
+    /// used for its key states. Waits for a reload in progress.
     pub fn replace(&self, keyring: Keyring) {
-        let event = self.shared.publish(&mut lock(&self.shared.reload), keyring);
+        let pass = self.shared.gate.enter(self.shared.clock.now());
+        let event = self.shared.publish(keyring);
+        drop(pass);
         self.shared.notify(&event);
     }
 
-    /// Generation, load time, source, last error and the keys with their states and
-    /// verification counts.
+    /// Generation, load time, source, last error, a reload in progress, and the keys with
+    /// their states and verification counts.
     pub fn status(&self) -> Status {
         let snapshot = self.shared.current.load_full();
-        let last_error = lock(&self.shared.last_error).clone();
+        let last_error = lock(&self.shared.health)
+            .refused
+            .as_ref()
+            .map(|(message, _)| message.clone());
         let keyring = &snapshot.keyring;
         let now = keyring.now();
         let signing = keyring.signing_key().map(super::Key::id);
@@ -300,6 +441,9 @@ impl HotKeyring {
             loaded_at: snapshot.loaded_at,
             source: self.shared.source_name.clone(),
             last_error,
+            reloading_since: self.shared.gate.running_since(),
+            loads: self.shared.loads.load(Ordering::Relaxed),
+            demo: keyring.is_demo(),
             keys: keyring
                 .keys()
                 .iter()
@@ -326,46 +470,90 @@ impl fmt::Debug for HotKeyring {
 }
 
 impl Shared {
-    fn reload(&self) -> Result<bool, KeyringError> {
-        let (result, event) = {
-            let mut state = lock(&self.reload);
-            match self.source.load(self.clock.clone()) {
-                Ok(keyring) if digest(&keyring) == state.digest => {
-                    *lock(&self.last_error) = None;
-                    (Ok(false), None)
-                }
-                Ok(keyring) => (Ok(true), Some(self.publish(&mut state, keyring))),
-                Err(error) => {
-                    let generation = self.current.load().generation;
-                    tracing::warn!(
-                        source = %self.source_name,
-                        generation,
-                        %error,
-                        "tokenring: keyring refused; the previous one stays in force"
-                    );
-                    *lock(&self.last_error) = Some(error.to_string());
-                    let event = ReloadEvent::Refused {
-                        generation,
-                        error: error.to_string(),
-                    };
-                    (Err(error), Some(event))
-                }
+    /// Loads the source and publishes what changed. `wait`: how long to wait for a reload
+    /// already running (`None`: as long as it takes, for the watcher itself).
+    fn reload(&self, wait: Option<Duration>) -> Result<bool, KeyringError> {
+        let now = self.clock.now();
+        let pass = match wait {
+            None => self.gate.enter(now),
+            Some(wait) => self
+                .gate
+                .enter_within(now, wait)
+                .map_err(|since| KeyringError::ReloadInProgress { since })?,
+        };
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let (result, event) = match self.source.load(self.clock.clone()) {
+            Ok(keyring) if digest(&keyring) == *lock(&self.digest) => {
+                let event = self.recovered().then(|| ReloadEvent::Recovered {
+                    generation: self.current.load().generation,
+                });
+                (Ok(false), event)
+            }
+            Ok(keyring) => {
+                self.recovered();
+                (Ok(true), Some(self.publish(keyring)))
+            }
+            Err(error) => {
+                let event = self.refused(&error);
+                (Err(error), event)
             }
         };
-        // Listeners run outside the lock, so they may call `status()` or `reload()`.
+        drop(pass);
+        // Listeners run outside the gate, so they may call `status()` or `reload()`.
         if let Some(event) = event {
             self.notify(&event);
         }
         result
     }
 
-    /// Publishes `keyring` as the next generation; the caller holds the reload lock and
-    /// notifies listeners with the returned event after releasing it.
-    fn publish(&self, state: &mut ReloadState, keyring: Keyring) -> ReloadEvent {
-        state.digest = digest(&keyring);
-        *lock(&self.last_error) = None;
+    /// Records a refusal; logs it and returns the event if the error is new, and logs it
+    /// again only every few minutes while it persists.
+    fn refused(&self, error: &KeyringError) -> Option<ReloadEvent> {
+        let message = error.to_string();
+        let generation = self.current.load().generation;
+        let mut health = lock(&self.health);
+        let (is_new, due) = match &health.refused {
+            Some((same, logged)) if *same == message => {
+                (false, logged.elapsed() >= REPEAT_REFUSAL_EVERY)
+            }
+            _ => (true, true),
+        };
+        if due {
+            tracing::warn!(
+                source = %self.source_name,
+                generation,
+                %error,
+                "tokenring: keyring refused; the previous one stays in force"
+            );
+            health.refused = Some((message.clone(), Instant::now()));
+        }
+        is_new.then_some(ReloadEvent::Refused {
+            generation,
+            error: message,
+        })
+    }
+
+    /// Clears a refusal; whether there was one (the source recovered).
+    fn recovered(&self) -> bool {
+        let Some((error, _)) = lock(&self.health).refused.take() else {
+            return false;
+        };
+        tracing::info!(
+            source = %self.source_name,
+            was = %error,
+            "tokenring: keyring source recovered"
+        );
+        true
+    }
+
+    /// Publishes `keyring` as the next generation; the caller holds the gate and notifies
+    /// listeners with the returned event after leaving it.
+    fn publish(&self, keyring: Keyring) -> ReloadEvent {
+        *lock(&self.digest) = digest(&keyring);
+        lock(&self.health).refused = None;
         let generation = self.current.load().generation + 1;
         let key_ids = key_ids(&keyring);
+        let demo = keyring.is_demo();
         self.current.store(Arc::new(Snapshot {
             loaded_at: keyring.now(),
             keyring: Arc::new(keyring),
@@ -377,6 +565,9 @@ impl Shared {
             keys = ?key_ids,
             "tokenring: keyring reloaded"
         );
+        if demo {
+            warn_demo(&self.source_name);
+        }
         ReloadEvent::Reloaded {
             generation,
             key_ids,
@@ -398,120 +589,23 @@ impl Drop for Shared {
     }
 }
 
-/// The background thread and what feeds it.
-struct Watcher {
-    // Dropping these disconnects the thread's channel, which ends it.
-    _events: Option<notify::RecommendedWatcher>,
-    _stop: mpsc::Sender<()>,
-    thread: Option<JoinHandle<()>>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, Secret};
 
-impl Watcher {
-    /// `debounce: Some(_)` watches events (and polls every `poll` as a safety net when events
-    /// are unavailable); `None` polls every `poll`.
-    fn start(
-        shared: &Arc<Shared>,
-        path: &Path,
-        debounce: Option<Duration>,
-        poll: Duration,
-    ) -> std::io::Result<Self> {
-        let (tx, rx) = mpsc::channel::<()>();
-        let events = match debounce {
-            Some(_) => match watch_directories(path, tx.clone()) {
-                Ok(watcher) => Some(watcher),
-                Err(error) => {
-                    tracing::warn!(
-                        path = %path.display(),
-                        %error,
-                        "tokenring: file events unavailable; polling every second instead"
-                    );
-                    None
-                }
-            },
-            None => None,
-        };
-        // Without events, poll; with them, a slow poll still catches anything missed.
-        let every = if events.is_some() {
-            Duration::from_secs(30)
-        } else {
-            poll
-        };
-        let weak = Arc::downgrade(shared);
-        let thread = thread::Builder::new()
-            .name("tokenring-watch".to_owned())
-            .spawn(move || run(&weak, &rx, debounce.unwrap_or_default(), every))?;
-        Ok(Self {
-            _events: events,
-            _stop: tx,
-            thread: Some(thread),
-        })
-    }
-
-    fn stop(mut self) {
-        let thread = self.thread.take();
-        drop(self);
-        if let Some(thread) = thread {
-            // The last handle may be dropped by the watcher thread itself, mid-reload.
-            if thread.thread().id() != current_thread() {
-                let _ = thread.join();
-            }
-        }
-    }
-}
-
-fn current_thread() -> ThreadId {
-    thread::current().id()
-}
-
-/// Watches the directory holding `path` (and, if `path` is a symbolic link, the directory
-/// holding its target): renames over the file, a deleted-and-recreated file and a swapped
-/// `..data` link all show up as events there, where a watch on the file itself would be
-/// lost with the old inode.
-fn watch_directories(
-    path: &Path,
-    tx: mpsc::Sender<()>,
-) -> notify::Result<notify::RecommendedWatcher> {
-    use notify::Watcher as _;
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
-            let _ = tx.send(());
-        }
-    })?;
-    let mut dirs: Vec<PathBuf> = vec![parent(path)];
-    if let Ok(target) = std::fs::canonicalize(path) {
-        let target_dir = parent(&target);
-        if !dirs.contains(&target_dir) {
-            dirs.push(target_dir);
-        }
-    }
-    for dir in dirs {
-        watcher.watch(&dir, notify::RecursiveMode::NonRecursive)?;
-    }
-    Ok(watcher)
-}
-
-fn parent(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    }
-}
-
-fn run(shared: &Weak<Shared>, rx: &mpsc::Receiver<()>, debounce: Duration, every: Duration) {
-    loop {
-        match rx.recv_timeout(every) {
-            Ok(()) => {
-                // Let the writer finish, and fold a burst of events into one reload.
-                thread::sleep(debounce);
-                while rx.try_recv().is_ok() {}
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
-        let Some(shared) = shared.upgrade() else {
-            return;
-        };
-        // Errors are reported inside; the loop keeps the last good keyring and waits.
-        let _ = shared.reload();
+    #[test]
+    fn the_digest_streams_the_canonical_json() {
+        let keys = (0..64)
+            .map(|i| Key::new(format!("k{i}"), Secret::from_bytes([i; 32])))
+            .collect();
+        let keyring = Keyring::new(keys).unwrap();
+        let json = keyring.to_json();
+        assert_eq!(
+            digest(&keyring),
+            <[u8; 32]>::from(Sha256::digest(json.as_bytes()))
+        );
+        // Written once into a buffer of the final size: no grown-and-freed copies behind.
+        assert_eq!(json.capacity(), json.len());
     }
 }

@@ -99,13 +99,25 @@ pub(crate) enum KeyringCommand {
     Watch {
         /// The keyring file.
         file: PathBuf,
-        /// Poll at this interval instead of using file-system events (e.g. 500ms).
-        #[arg(long, value_parser = parse_duration)]
+        /// Poll at this interval instead of using file-system events (e.g. 500ms; at
+        /// least 100ms).
+        #[arg(long, value_parser = parse_poll_interval)]
         poll: Option<Duration>,
         /// Exit after this many reload events (default: run until interrupted).
         #[arg(long)]
         count: Option<u64>,
     },
+}
+
+fn parse_poll_interval(text: &str) -> Result<Duration, String> {
+    let every = parse_duration(text)?;
+    if every < tokenring::WatchMode::MIN_POLL_INTERVAL {
+        return Err(format!(
+            "polling more often than every {}ms would keep a core busy",
+            tokenring::WatchMode::MIN_POLL_INTERVAL.as_millis()
+        ));
+    }
+    Ok(every)
 }
 
 pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
@@ -383,6 +395,9 @@ fn watch(file: &Path, poll: Option<Duration>, count: Option<u64>) -> Result<(), 
             ))?,
             ReloadEvent::Refused { generation, error } => out(format_args!(
                 "{now} refused: {error}; generation {generation} stays in force"
+            ))?,
+            ReloadEvent::Recovered { generation } => out(format_args!(
+                "{now} recovered: the file loads again; generation {generation} stays in force"
             ))?,
             _ => {}
         }
