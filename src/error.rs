@@ -14,6 +14,9 @@ pub enum SecretError {
     /// The text is not standard base64.
     #[error("not valid base64 (standard alphabet, padding optional)")]
     InvalidBase64,
+    /// An empty secret, with which anyone can mint tokens (e.g. an unset `SECRET_KEY_BASE`).
+    #[error("the secret is empty: anyone could forge tokens with it")]
+    Empty,
     /// A master key below the minimum length.
     #[error("secret is {len} bytes; at least {min} are required")]
     TooShort {
@@ -35,22 +38,91 @@ pub enum SecretError {
     Random(String),
 }
 
-/// Which key entry an error is about: its position in the file and, when it has a usable
+/// Which key entry an error is about: its position in the file and, when it has a valid
 /// one, its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRef {
     /// Zero-based position in the `keys` array.
     pub index: usize,
-    /// The entry's id, if it had a string one.
+    /// The entry's id, if it is a valid key id (`[A-Za-z0-9_-]{1,32}`). Anything else may be
+    /// a secret pasted one line off, so it is never kept.
     pub id: Option<String>,
+}
+
+impl KeyRef {
+    /// The entry at `index`, with `id` kept only if it is a valid key id.
+    pub(crate) fn new(index: usize, id: Option<&str>) -> Self {
+        Self {
+            index,
+            id: id
+                .filter(|id| crate::keyring::is_valid_key_id(id.as_bytes()))
+                .map(str::to_owned),
+        }
+    }
 }
 
 impl fmt::Display for KeyRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.id {
-            Some(id) => write!(f, "key {:?} (keys[{}])", shorten(id), self.index),
+            Some(id) => write!(f, "key {id:?} (keys[{}])", self.index),
             None => write!(f, "key keys[{}]", self.index),
         }
+    }
+}
+
+/// What a refused value looked like, never the value itself: in a keyring, a value in the
+/// wrong place is often a secret pasted one line off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueShape {
+    /// Its length in characters.
+    pub len: usize,
+    /// Whether it looks like key material (long, and all base64 or hex characters).
+    pub looks_like_secret: bool,
+}
+
+impl ValueShape {
+    pub(crate) fn of(value: &str) -> Self {
+        let len = value.chars().count();
+        let alphabet = |c: char| c.is_ascii_alphanumeric() || "+/=_-".contains(c);
+        let looks_like_secret = len >= 16
+            && value.chars().all(alphabet)
+            && value
+                .chars()
+                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+        Self {
+            len,
+            looks_like_secret,
+        }
+    }
+}
+
+impl fmt::Display for ValueShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let noun = if self.len == 1 {
+            "character"
+        } else {
+            "characters"
+        };
+        write!(f, "a value of {} {noun}", self.len)?;
+        if self.looks_like_secret {
+            f.write_str(" that looks like a secret (not shown)")?;
+        }
+        Ok(())
+    }
+}
+
+/// A field name as written if it reads like one (`expire_at`: how a typo is found), otherwise
+/// only its shape.
+pub(crate) fn field_name(name: &str) -> String {
+    let plain = (1..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+        && !ValueShape::of(name).looks_like_secret;
+    if plain {
+        format!("{name:?}")
+    } else {
+        format!("(a name that is {})", ValueShape::of(name))
     }
 }
 
@@ -157,13 +229,14 @@ pub enum KeyringError {
     },
     /// A key entry has a field this format does not define (often a typo).
     #[error(
-        "{key}: unknown field {field:?} (expected id, algorithm, secret, activates_at, expires_at, disabled)"
+        "{key}: unknown field {field} (expected id, algorithm, secret, activates_at, expires_at, disabled)"
     )]
     UnknownField {
+        /// The field as written, quoted, when it reads like a field name; otherwise its
+        /// shape (it may be a secret).
+        field: String,
         /// The entry.
         key: KeyRef,
-        /// The field as written.
-        field: String,
     },
     /// A field holds the wrong JSON type.
     #[error("{key}: field {field:?} must be {expected}")]
@@ -176,10 +249,12 @@ pub enum KeyringError {
         expected: &'static str,
     },
     /// An id outside `[A-Za-z0-9_-]{1,32}`.
-    #[error("{key}: field \"id\" must be 1 to 32 of A-Z a-z 0-9 _ -")]
+    #[error("{key}: field \"id\" must be 1 to 32 of A-Z a-z 0-9 _ - (it is {found})")]
     InvalidKeyId {
         /// The entry.
         key: KeyRef,
+        /// What the id looked like.
+        found: ValueShape,
     },
     /// Two entries share an id.
     #[error("{key}: duplicate id (first used by keys[{first}])")]
@@ -206,24 +281,24 @@ pub enum KeyringError {
         min: usize,
     },
     /// An algorithm name other than HS256, HS384, HS512.
-    #[error("{key}: field \"algorithm\" is {algorithm:?}; expected HS256, HS384 or HS512")]
+    #[error("{key}: field \"algorithm\" must be HS256, HS384 or HS512 (it is {found})")]
     UnknownAlgorithm {
         /// The entry.
         key: KeyRef,
-        /// The name as written.
-        algorithm: String,
+        /// What the value looked like.
+        found: ValueShape,
     },
     /// A timestamp that is not RFC 3339 UTC (`2026-12-01T00:00:00Z`).
     #[error(
-        "{key}: field {field:?} is {value:?}; expected an RFC 3339 UTC time like 2026-12-01T00:00:00Z"
+        "{key}: field {field:?} must be an RFC 3339 UTC time like 2026-12-01T00:00:00Z (it is {found})"
     )]
     InvalidTimestamp {
         /// The entry.
         key: KeyRef,
         /// `activates_at` or `expires_at`.
         field: &'static str,
-        /// The value as written.
-        value: String,
+        /// What the value looked like.
+        found: ValueShape,
     },
     /// A time outside 1970-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z (keys built in code).
     #[error("{key}: field {field:?} is outside 1970 to 9999")]
@@ -259,7 +334,7 @@ impl KeyringError {
         Self::Json {
             line: err.line(),
             column: err.column(),
-            message: without_string_values(message),
+            message: plain_field_names(&without_string_values(message)),
         }
     }
 
@@ -269,7 +344,7 @@ impl KeyringError {
             Self::MissingField { key, .. }
             | Self::UnknownField { key, .. }
             | Self::WrongType { key, .. }
-            | Self::InvalidKeyId { key }
+            | Self::InvalidKeyId { key, .. }
             | Self::DuplicateKeyId { key, .. }
             | Self::InvalidBase64 { key }
             | Self::SecretTooShort { key, .. }
@@ -306,6 +381,30 @@ fn without_string_values(message: &str) -> String {
         rest = &value[end..];
     }
     out.push_str(rest);
+    out
+}
+
+/// Serde quotes field names with backticks (`` unknown field `dmeo` ``); a name that does not
+/// read like one may be a secret pasted as a key, so only its shape is kept.
+fn plain_field_names(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut parts = message.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    let mut inside = true;
+    for part in parts {
+        if inside && !field_name(part).starts_with('"') {
+            out.push_str(&field_name(part));
+        } else if inside {
+            out.push('`');
+            out.push_str(part);
+            out.push('`');
+        } else {
+            out.push_str(part);
+        }
+        inside = !inside;
+    }
     out
 }
 

@@ -76,7 +76,7 @@ mod verifiers;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use derived::KeyringRef;
-pub use error::{KeyRef, KeyringError, Malformed, SecretError, SignError, VerifyError};
+pub use error::{KeyRef, KeyringError, Malformed, SecretError, SignError, ValueShape, VerifyError};
 pub use key_generator::{KeyGenerator, MAX_KEY_LEN};
 pub use keyring::{EnvSource, FileSource, KeyringSource, KeysSource};
 #[cfg(feature = "watch")]

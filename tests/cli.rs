@@ -144,12 +144,14 @@ fn init_writes_mode_0600_and_refuses_to_overwrite() {
     fails(&["keyring", "init", &p], "already exists");
     ok(&["keyring", "init", &p, "--force", "--id", "second"]);
     assert!(ok(&["keyring", "list", &p]).contains("second"));
-    // Only the keyring is left in the directory: temporary files are renamed or removed.
-    let names: Vec<_> = std::fs::read_dir(dir.path())
+    // Only the keyring (and the sidecar its edits lock) is left in the directory: temporary
+    // files are renamed or removed.
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(names, ["keyring.json"]);
+    names.sort();
+    assert_eq!(names, [".keyring.json.lock", "keyring.json"]);
 }
 
 #[test]
@@ -451,9 +453,9 @@ fn check_reports_broken_files_and_exposure() {
         "{}",
         r.stderr
     );
-    // Any write puts it back to 0600.
+    // An edit keeps the mode, minus the world bits.
     ok(&["keyring", "add", &k, "--activates-in", "1d"]);
-    assert_eq!(mode(&good), 0o600);
+    assert_eq!(mode(&good), 0o640);
 }
 
 #[test]
@@ -750,5 +752,365 @@ fn rails_sign_and_verify() {
     fails(
         &["rails", "verify", "--secret", "00", expired.trim()],
         "expired",
+    );
+}
+
+/// Spawns `tokenring` with each argument list at once and waits for all of them.
+fn run_at_once(runs: &[Vec<String>]) -> Vec<std::process::Output> {
+    let bin = assert_cmd::cargo::cargo_bin("tokenring");
+    let children: Vec<_> = runs
+        .iter()
+        .map(|args| {
+            std::process::Command::new(&bin)
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
+}
+
+fn key_line<'a>(list: &'a str, id: &str) -> Option<&'a str> {
+    list.lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+}
+
+#[test]
+fn concurrent_edits_are_never_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    let adds: Vec<Vec<String>> = (0..10)
+        .map(|i| {
+            [
+                "keyring",
+                "add",
+                &k,
+                "--id",
+                &format!("k{i}"),
+                "--activates-in",
+                "1h",
+            ]
+            .map(str::to_owned)
+            .to_vec()
+        })
+        .collect();
+    for output in run_at_once(&adds) {
+        assert!(output.status.success(), "{output:?}");
+    }
+    let list = ok(&["keyring", "list", &k]);
+    for i in 0..10 {
+        assert!(
+            key_line(&list, &format!("k{i}")).is_some(),
+            "k{i} lost:\n{list}"
+        );
+    }
+
+    // A revocation racing an addition is never undone.
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, k) = keyring_file(dir.path());
+        ok(&[
+            "keyring",
+            "add",
+            &k,
+            "--id",
+            "spare",
+            "--activates-in",
+            "1h",
+        ]);
+        let outputs = run_at_once(&[
+            ["keyring", "revoke", &k, "first"]
+                .map(str::to_owned)
+                .to_vec(),
+            ["keyring", "add", &k, "--id", "late", "--activates-in", "2h"]
+                .map(str::to_owned)
+                .to_vec(),
+        ]);
+        for output in outputs {
+            assert!(output.status.success(), "round {round}: {output:?}");
+        }
+        let list = ok(&["keyring", "list", &k]);
+        assert!(
+            key_line(&list, "first").is_some_and(|l| l.contains("disabled")),
+            "round {round}: revocation lost:\n{list}"
+        );
+        assert!(key_line(&list, "late").is_some(), "round {round}:\n{list}");
+    }
+}
+
+#[test]
+fn edits_keep_owner_group_and_mode_and_follow_symlinks() {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let real_dir = dir.path().join("real");
+    std::fs::create_dir(&real_dir).unwrap();
+    let (real, r) = keyring_file(&real_dir);
+    let link = dir.path().join("link.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let l = link.to_str().unwrap();
+
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let is_root = std::fs::metadata(&real).unwrap().uid() == 0;
+    if is_root {
+        // As a deployment does: root owns it, the service's group reads it.
+        std::os::unix::fs::chown(&real, Some(0), Some(2)).unwrap();
+    }
+    let before = std::fs::metadata(&real).unwrap();
+
+    ok(&["keyring", "add", l, "--id", "next"]);
+    ok(&["keyring", "revoke", l, "first"]);
+    // The link is still a link, and the file behind it changed.
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let list = ok(&["keyring", "list", &r]);
+    assert!(
+        key_line(&list, "first").unwrap().contains("disabled"),
+        "{list}"
+    );
+    let after = std::fs::metadata(&real).unwrap();
+    assert_eq!(mode(&real), 0o640);
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    if !is_root {
+        eprintln!("not root: owner and group checked unchanged, not changed to another's");
+    }
+    // Temporary files are beside the target, and none is left.
+    let leftovers: Vec<_> = std::fs::read_dir(&real_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The compromise procedure in the README: add a key (no activation time), then revoke the
+/// leaked one. The added key must really sign, whatever activation times the others have.
+#[test]
+fn a_key_added_without_a_time_really_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    // A key added through the documented staged rotation, already active.
+    ok(&[
+        "keyring",
+        "add",
+        &k,
+        "--id",
+        "staged",
+        "--activates-at",
+        "2020-01-01T00:00:00Z",
+    ]);
+    assert_eq!(kid(ok(&["sign", "--keyring", &k, "1"]).trim()), "staged");
+    let r = run(&["keyring", "add", &k, "--id", "fresh"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("active, signing now"), "{}", r.stdout);
+    assert_eq!(kid(ok(&["sign", "--keyring", &k, "1"]).trim()), "fresh");
+    let revoked = ok(&["keyring", "revoke", &k, "staged"]);
+    assert!(revoked.contains("\"fresh\" signs"), "{revoked}");
+    assert_eq!(kid(ok(&["sign", "--keyring", &k, "1"]).trim()), "fresh");
+
+    // A key whose given time is older than the signer's is said not to sign.
+    let r = ok(&[
+        "keyring",
+        "add",
+        &k,
+        "--id",
+        "old",
+        "--activates-at",
+        "2019-01-01T00:00:00Z",
+    ]);
+    assert!(r.contains("\"fresh\" signs"), "{r}");
+    assert_eq!(kid(ok(&["sign", "--keyring", &k, "1"]).trim()), "fresh");
+}
+
+#[test]
+fn writable_keyrings_and_strange_paths_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, k) = keyring_file(dir.path());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o620)).unwrap();
+    fails(&["keyring", "list", &k], "writable by its group (mode 620)");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o602)).unwrap();
+    fails(&["keyring", "add", &k], "writable by everyone");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o770)).unwrap();
+    fails(&["keyring", "check", &k], "the directory");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    ok(&["keyring", "check", &k]);
+
+    let fifo = dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    for (what, path, expect) in [
+        (
+            "directory",
+            sub.to_str().unwrap(),
+            "is a directory, not a regular file",
+        ),
+        (
+            "FIFO",
+            fifo.to_str().unwrap(),
+            "is a FIFO, not a regular file",
+        ),
+        (
+            "device",
+            "/dev/zero",
+            "is a character device, not a regular file",
+        ),
+    ] {
+        let stderr = fails(&["keyring", "check", path], expect);
+        assert!(!stderr.contains("chmod"), "{what}: {stderr}");
+        fails(&["sign", "--keyring", path, "1"], expect);
+    }
+
+    // A temporary file left by an interrupted edit is removed by the next one.
+    let stale = dir.path().join(".keyring.json.tokenring-AbCdEf.tmp");
+    std::fs::write(&stale, "half").unwrap();
+    ok(&["keyring", "add", &k, "--id", "next", "--activates-in", "1h"]);
+    assert!(!stale.exists());
+
+    // An unknown key id is answered with the ids there are.
+    fails(&["keyring", "revoke", &k, "nope"], "its keys: next, first");
+}
+
+/// Secrets come from files or standard input, never only from argv; an empty
+/// secret_key_base (an unset variable) is refused instead of minting forgeable tokens.
+#[cfg(feature = "rails")]
+#[test]
+fn rails_secrets_stay_off_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let skb = "ab".repeat(64);
+    let skb_file = dir.path().join("skb");
+    std::fs::write(&skb_file, format!("{skb}\n")).unwrap();
+    let f = skb_file.to_str().unwrap();
+    let common = ["--salt", "active_record/signed_id", "--purpose", "p"];
+
+    let by_file = run(&[
+        &["rails", "sign", "--secret-key-base-file", f][..],
+        &common,
+        &["7"],
+    ]
+    .concat());
+    assert_eq!(by_file.code, 0, "{}", by_file.stderr);
+    assert!(!by_file.stderr.contains("warning"), "{}", by_file.stderr);
+    let by_argv = run(&[
+        &["rails", "sign", "--secret-key-base", &skb][..],
+        &common,
+        &["7"],
+    ]
+    .concat());
+    assert_eq!(
+        by_argv.stdout, by_file.stdout,
+        "the trailing newline is dropped"
+    );
+    assert!(
+        by_argv.stderr.contains("visible to every local user"),
+        "{}",
+        by_argv.stderr
+    );
+
+    // Standard input, as `printenv SECRET_KEY_BASE | tokenring rails verify --secret-key-base-file -`.
+    let token = by_file.stdout.trim().to_owned();
+    let verified = tokenring()
+        .args(
+            [
+                &["rails", "verify", "--secret-key-base-file", "-"][..],
+                &common,
+                &[&token],
+            ]
+            .concat(),
+        )
+        .write_stdin(format!("{skb}\n"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&verified.stdout).trim(), "7");
+
+    // Empty: an unset variable.
+    fails(
+        &[
+            &["rails", "sign", "--secret-key-base", ""][..],
+            &common,
+            &["7"],
+        ]
+        .concat(),
+        "empty",
+    );
+    std::fs::write(&skb_file, "\n").unwrap();
+    fails(
+        &[
+            &["rails", "sign", "--secret-key-base-file", f][..],
+            &common,
+            &["7"],
+        ]
+        .concat(),
+        "empty",
+    );
+    std::fs::write(&skb_file, "short").unwrap();
+    let short = run(&[
+        &["rails", "sign", "--secret-key-base-file", f][..],
+        &common,
+        &["7"],
+    ]
+    .concat());
+    assert_eq!(short.code, 0);
+    assert!(
+        short.stderr.contains("only 5 characters"),
+        "{}",
+        short.stderr
+    );
+
+    // --accept reads a secret file; a bad part is never echoed.
+    let hex_file = dir.path().join("old.hex");
+    std::fs::write(&hex_file, "00112233\n").unwrap();
+    let old = ok(&[
+        "rails",
+        "sign",
+        "--secret-file",
+        hex_file.to_str().unwrap(),
+        "--purpose",
+        "p",
+        "7",
+    ]);
+    let accept = format!("secret-file={}", hex_file.display());
+    let r = run(&[
+        "rails",
+        "verify",
+        "--secret",
+        "ffff",
+        "--purpose",
+        "p",
+        "--accept",
+        &accept,
+        old.trim(),
+    ]);
+    assert_eq!((r.code, r.stdout.trim()), (0, "7"), "{}", r.stderr);
+    let stderr = fails(
+        &[
+            "rails",
+            "verify",
+            "--secret",
+            "ffff",
+            "--accept",
+            "secrt=c2VjcmV0c2VjcmV0",
+            old.trim(),
+        ],
+        "part 1 is not one of these",
+    );
+    assert!(
+        !stderr.contains("c2VjcmV0c2VjcmV0") && !stderr.contains("secrt"),
+        "{stderr}"
     );
 }

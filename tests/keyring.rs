@@ -172,12 +172,12 @@ fn every_entry_error_names_key_and_field() {
         ),
         (
             one(&format!(r#"{{"id": "a b", "secret": "{S32}"}}"#)),
-            "key \"a b\"",
-            "\"id\"",
+            "keys[0]",
+            "\"id\" must be 1 to 32 of A-Z a-z 0-9 _ - (it is a value of 3 characters)",
         ),
         (
             one(&format!(r#"{{"id": "", "secret": "{S32}"}}"#)),
-            "key \"\"",
+            "keys[0]",
             "\"id\"",
         ),
         (
@@ -205,7 +205,7 @@ fn every_entry_error_names_key_and_field() {
                 r#"{{"id": "a", "secret": "{S32}", "algorithm": "none"}}"#
             )),
             "key \"a\"",
-            "\"algorithm\" is \"none\"",
+            "\"algorithm\" must be HS256, HS384 or HS512 (it is a value of 4 characters)",
         ),
         (
             one(&format!(
@@ -219,7 +219,7 @@ fn every_entry_error_names_key_and_field() {
                 r#"{{"id": "a", "secret": "{S32}", "activates_at": "tomorrow"}}"#
             )),
             "key \"a\"",
-            "\"activates_at\" is \"tomorrow\"",
+            "\"activates_at\" must be an RFC 3339 UTC time like 2026-12-01T00:00:00Z (it is a value of 8 characters)",
         ),
         (
             one(&format!(
@@ -286,11 +286,42 @@ fn errors_never_contain_the_secret() {
         format!(
             r#"{{"keys": [{{"id": "a", "secret": "{S32}"}}], "description": ["{secret}\" x"]}}"#
         ),
+        // A secret pasted one line off: into every field that is not the secret, and as a
+        // field name, in an entry and at the top.
+        one(&format!(
+            r#"{{"id": "{secret}xxxxxxxxxxxxxxxxxxxxxxx", "secret": "{S32}"}}"#
+        )),
+        one(&format!(
+            r#"{{"id": "a", "secret": "{S32}", "algorithm": "{secret}"}}"#
+        )),
+        one(&format!(
+            r#"{{"id": "a", "secret": "{S32}", "activates_at": "{secret}"}}"#
+        )),
+        one(&format!(
+            r#"{{"id": "a", "secret": "{S32}", "expires_at": "{secret}"}}"#
+        )),
+        one(&format!(
+            r#"{{"id": "a", "secret": "{S32}", "{secret}": 1}}"#
+        )),
+        one(&format!(
+            r#"{{"id": "a", "secret": "{S32}", "{secret}": 1, "{secret}": 2}}"#
+        )),
+        format!(r#"{{"keys": [{{"id": "a", "secret": "{S32}"}}], "{secret}": 1}}"#),
     ] {
         let e = err(&json);
         assert!(!e.to_string().contains(secret), "{e}");
         assert!(!format!("{e:?}").contains(secret), "{e:?}");
+        assert!(!e.to_string().contains("c2VjcmV0"), "{e}");
     }
+    // Where it says so, it says what it saw instead: the length, and that it looks secret.
+    let e = err(&one(&format!(
+        r#"{{"id": "a", "secret": "{S32}", "activates_at": "{secret}"}}"#
+    )));
+    assert!(
+        e.to_string()
+            .ends_with("(it is a value of 24 characters that looks like a secret (not shown))"),
+        "{e}"
+    );
 }
 
 #[test]

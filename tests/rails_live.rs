@@ -145,7 +145,7 @@ fn messages(version: RailsVersion) -> (String, Vec<Value>) {
 }
 
 fn records(version: RailsVersion) -> (Vec<Value>, Vec<Value>) {
-    let app = RailsApp::new(SECRET_KEY_BASE, version);
+    let app = RailsApp::new(SECRET_KEY_BASE, version).unwrap();
     let signed = RailsVerifier::new(app.signed_id_config());
     let mut signed_ids = Vec::new();
     for (purpose, expires_in, found) in [

@@ -48,7 +48,7 @@ fn check(version: &str, app_version: RailsVersion) {
     for k in doc["key_generator"].as_array().unwrap() {
         let digest: KdfDigest = k["kdf_digest"].as_str().unwrap().parse().unwrap();
         let generator =
-            RailsKeyGenerator::new(skb, digest, k["iterations"].as_u64().unwrap() as u32);
+            RailsKeyGenerator::new(skb, digest, k["iterations"].as_u64().unwrap() as u32).unwrap();
         let key = generator.generate_key(
             k["salt"].as_str().unwrap(),
             k["key_size"].as_u64().unwrap() as usize,
@@ -121,7 +121,7 @@ fn check(version: &str, app_version: RailsVersion) {
     }
     assert!(checked > 40, "{checked}");
 
-    let app = RailsApp::new(skb, app_version);
+    let app = RailsApp::new(skb, app_version).unwrap();
     for record in doc["records"].as_array().unwrap() {
         let id = record["id"].as_u64().unwrap();
         let (config, purpose_of): (RailsConfig, PurposeOf) = match record["kind"].as_str().unwrap()

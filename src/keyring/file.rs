@@ -18,7 +18,7 @@ use zeroize::{Zeroize as _, Zeroizing};
 use super::{Key, Keyring};
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{KeyRef, KeyringError};
+use crate::error::{KeyRef, KeyringError, ValueShape, field_name};
 use crate::secret::Secret;
 
 #[derive(Deserialize)]
@@ -65,10 +65,10 @@ impl Drop for Entry {
     // The secret's base64 text is key material too.
     fn drop(&mut self) {
         for (name, value) in &mut self.0 {
-            if name == "secret" {
-                if let Value::String(s) = value {
-                    s.zeroize();
-                }
+            if name == "secret"
+                && let Value::String(s) = value
+            {
+                s.zeroize();
             }
         }
     }
@@ -216,11 +216,11 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
         .find(|(name, _)| name == "id")
         .and_then(|(_, v)| v.as_str())
         .map(str::to_owned);
-    let key = KeyRef { index, id };
+    let key = KeyRef::new(index, id.as_deref());
     if let Some((name, _)) = entry.0.iter().find(|(n, _)| !FIELDS.contains(&n.as_str())) {
         return Err(KeyringError::UnknownField {
             key,
-            field: name.clone(),
+            field: field_name(name),
         });
     }
     let mut take = |field: &'static str| {
@@ -245,7 +245,7 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
         None => Algorithm::default(),
         Some(Value::String(name)) => name.parse().map_err(|_| KeyringError::UnknownAlgorithm {
             key: key.clone(),
-            algorithm: name.clone(),
+            found: ValueShape::of(&name),
         })?,
         Some(_) => return Err(wrong_type("algorithm", "a string")),
     };
@@ -270,7 +270,7 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
             None => Err(KeyringError::InvalidTimestamp {
                 key: key.clone(),
                 field,
-                value: text,
+                found: ValueShape::of(&text),
             }),
         },
         Some(_) => Err(wrong_type(field, "an RFC 3339 UTC time string")),

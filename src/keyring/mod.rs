@@ -28,7 +28,7 @@ use std::time::SystemTime;
 
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
-use crate::error::{KeyRef, KeyringError};
+use crate::error::{KeyRef, KeyringError, ValueShape};
 use crate::secret::Secret;
 
 /// The lifecycle state of a key at a given time.
@@ -241,12 +241,12 @@ impl Keyring {
         }
         let mut by_id = HashMap::with_capacity(keys.len());
         for (index, key) in keys.iter().enumerate() {
-            let key_ref = || KeyRef {
-                index,
-                id: Some(key.id().to_owned()),
-            };
+            let key_ref = || KeyRef::new(index, Some(key.id()));
             if !is_valid_key_id(key.id().as_bytes()) {
-                return Err(KeyringError::InvalidKeyId { key: key_ref() });
+                return Err(KeyringError::InvalidKeyId {
+                    key: key_ref(),
+                    found: ValueShape::of(key.id()),
+                });
             }
             if key.secret.len() < Secret::MIN_MASTER_LEN {
                 return Err(KeyringError::SecretTooShort {
@@ -266,10 +266,10 @@ impl Keyring {
                     });
                 }
             }
-            if let (Some(from), Some(to)) = (key.activates_at, key.expires_at) {
-                if to <= from {
-                    return Err(KeyringError::ExpiresBeforeActivation { key: key_ref() });
-                }
+            if let (Some(from), Some(to)) = (key.activates_at, key.expires_at)
+                && to <= from
+            {
+                return Err(KeyringError::ExpiresBeforeActivation { key: key_ref() });
             }
             if let Some(&first) = by_id.get(key.id()) {
                 return Err(KeyringError::DuplicateKeyId {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
+use crate::error::SecretError;
 use crate::secret::Secret;
 
 /// The PBKDF2 hash: SHA-1 (every 6.1 app; 7.0+ apps created before 7.0 defaults) or SHA-256
@@ -38,9 +39,10 @@ impl std::str::FromStr for KdfDigest {
 /// ```
 /// use tokenring::rails::{KdfDigest, RailsKeyGenerator};
 ///
-/// let generator = RailsKeyGenerator::new("my secret_key_base", KdfDigest::Sha256, 1000);
+/// let generator = RailsKeyGenerator::new("my secret_key_base", KdfDigest::Sha256, 1000)?;
 /// let secret = generator.generate_key("active_record/signed_id", 64);
 /// assert_eq!(secret.len(), 64);
+/// # Ok::<(), tokenring::SecretError>(())
 /// ```
 pub struct RailsKeyGenerator {
     secret_key_base: Secret,
@@ -53,14 +55,38 @@ impl RailsKeyGenerator {
     /// Rails applications use 1000 iterations (`Rails.application.key_generator`).
     pub const APP_ITERATIONS: u32 = 1000;
 
-    /// A generator over `secret_key_base` (the string exactly as the app holds it).
-    pub fn new(secret_key_base: &str, digest: KdfDigest, iterations: u32) -> Self {
-        Self {
+    /// What `bin/rails secret` generates: 64 random bytes in hex.
+    pub const GENERATED_LEN: usize = 128;
+
+    /// A generator over `secret_key_base` (the string exactly as the app holds it). A base
+    /// shorter than half of [`Self::GENERATED_LEN`] is accepted, as Rails does, with a
+    /// warning.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::Empty`] for an empty `secret_key_base` (an unset variable, most often):
+    /// every token derived from it could be forged by anyone.
+    pub fn new(
+        secret_key_base: &str,
+        digest: KdfDigest,
+        iterations: u32,
+    ) -> Result<Self, SecretError> {
+        if secret_key_base.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        if secret_key_base.len() < Self::GENERATED_LEN / 2 {
+            tracing::warn!(
+                len = secret_key_base.len(),
+                generated = Self::GENERATED_LEN,
+                "tokenring: short secret_key_base; Rails generates 128 hex characters"
+            );
+        }
+        Ok(Self {
             secret_key_base: Secret::from_bytes(secret_key_base.as_bytes()),
             digest,
             iterations: iterations.max(1),
             cache: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// The secret for `salt`, `key_size` bytes (Rails' default is 64).

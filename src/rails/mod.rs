@@ -48,19 +48,24 @@ pub struct RailsApp {
 
 impl RailsApp {
     /// The application with this `secret_key_base`, as Rails `version` configures it.
-    pub fn new(secret_key_base: &str, version: RailsVersion) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::Empty`](crate::SecretError::Empty) for an empty `secret_key_base`,
+    /// as [`RailsKeyGenerator::new`].
+    pub fn new(secret_key_base: &str, version: RailsVersion) -> Result<Self, crate::SecretError> {
         let digest = match version {
             RailsVersion::V6_1 => KdfDigest::Sha1,
             RailsVersion::V7_2 => KdfDigest::Sha256,
         };
-        Self {
+        Ok(Self {
             keys: RailsKeyGenerator::new(
                 secret_key_base,
                 digest,
                 RailsKeyGenerator::APP_ITERATIONS,
-            ),
+            )?,
             version,
-        }
+        })
     }
 
     /// `Rails.application.key_generator`.

@@ -46,7 +46,7 @@ impl Demo {
     }
 
     fn write(&self, keyring: &Keyring) -> Result<(), Failure> {
-        files::write_atomically(&self.path, keyring)
+        files::create(&self.path, keyring)
     }
 
     fn states(&self, verifier: &Verifier) -> Result<(), Failure> {

@@ -176,7 +176,7 @@ fn default_id() -> Result<String, Failure> {
 fn init(file: &Path, args: &NewKeyArgs, force: bool) -> Result<(), Failure> {
     files::ensure_absent(file, force)?;
     let keyring = Keyring::new(vec![new_key(args, None)?])?;
-    files::write_atomically(file, &keyring)?;
+    files::create(file, &keyring)?;
     let id = keyring.keys()[0].id();
     out(format_args!(
         "created {} with key {id:?} (active, signing)",
@@ -190,27 +190,46 @@ fn add(
     activates_in: Option<Duration>,
     activates_at: Option<SystemTime>,
 ) -> Result<(), Failure> {
-    let keyring = files::load(file)?;
-    let activates = resolve_time(activates_in, activates_at, keyring.now())?;
-    let key = new_key(args, activates)?;
-    let id = key.id().to_owned();
-    // Newest first, as operators read the file.
-    let mut keys = vec![key];
-    keys.extend(keyring.keys().iter().cloned());
-    let updated = rebuild(&keyring, keys)?;
-    files::write_atomically(file, &updated)?;
-    match activates {
-        Some(at) if at > updated.now() => out(format_args!(
-            "added key {id:?}: pending, verifies now, signs from {}",
-            format_time(at)
-        )),
-        _ => {
-            eprintln!(
-                "tokenring: warning: key {id:?} signs at once; nodes that have not loaded it yet \
-                 will reject its tokens. Prefer --activates-in longer than your slowest rollout."
-            );
-            out(format_args!("added key {id:?}: active, signing now"))
+    let (id, message) = files::edit(file, |keyring| {
+        let now = keyring.now();
+        // Without a time the key activates now, so it really signs: a key without
+        // `activates_at` would count as the earliest and lose to every staged key.
+        let activates = resolve_time(activates_in, activates_at, now)?.unwrap_or(now);
+        let key = new_key(args, Some(activates))?;
+        let id = key.id().to_owned();
+        // Newest first, as operators read the file.
+        let mut keys = vec![key];
+        keys.extend(keyring.keys().iter().cloned());
+        let updated = rebuild(keyring, keys)?;
+        let message = describe_added(&updated, &id);
+        Ok((Some(updated), (id, message)))
+    })?;
+    if message.contains("signing now") {
+        eprintln!(
+            "tokenring: warning: key {id:?} signs at once; nodes that have not loaded it yet \
+             will reject its tokens. Prefer --activates-in longer than your slowest rollout."
+        );
+    }
+    out(format_args!("added key {id:?}: {message}"))
+}
+
+/// What the new key does in the keyring as written, never what the flags asked for.
+fn describe_added(keyring: &Keyring, id: &str) -> String {
+    let Some(key) = keyring.get(id) else {
+        return "not in the keyring".to_owned();
+    };
+    let signer = keyring.signing_key().map(Key::id);
+    match (key.state_at(keyring.now()), signer) {
+        (KeyState::Pending, _) => format!(
+            "pending, verifies now, signs from {}",
+            key.activates_at()
+                .map_or_else(|| "-".to_owned(), format_time)
+        ),
+        (KeyState::Active, Some(signer)) if signer == id => "active, signing now".to_owned(),
+        (KeyState::Active, Some(signer)) => {
+            format!("active, verifies now; {signer:?} signs (it activates later)")
         }
+        (state, _) => format!("{state}, does not sign"),
     }
 }
 
@@ -220,23 +239,24 @@ fn retire(
     expires_in: Option<Duration>,
     expires_at: Option<SystemTime>,
 ) -> Result<(), Failure> {
-    let keyring = files::load(file)?;
-    let Some(at) = resolve_time(expires_in, expires_at, keyring.now())? else {
-        return Err(Failure::new("give --expires-in or --expires-at"));
-    };
-    let keys = modify(&keyring, key_id, |key| key.with_expires_at(Some(at)))?;
-    let updated = rebuild(&keyring, keys)?;
-    let successor = updated
-        .keys()
-        .iter()
-        .any(|k| k.id() != key_id && k.state_at(at) == KeyState::Active);
-    if !successor {
-        eprintln!(
-            "tokenring: warning: from {} no key will sign; add a key that activates before then",
-            format_time(at)
-        );
-    }
-    files::write_atomically(file, &updated)?;
+    let at = files::edit(file, |keyring| {
+        let Some(at) = resolve_time(expires_in, expires_at, keyring.now())? else {
+            return Err(Failure::new("give --expires-in or --expires-at"));
+        };
+        let keys = modify(keyring, key_id, |key| key.with_expires_at(Some(at)))?;
+        let updated = rebuild(keyring, keys)?;
+        let successor = updated
+            .keys()
+            .iter()
+            .any(|k| k.id() != key_id && k.state_at(at) == KeyState::Active);
+        if !successor {
+            eprintln!(
+                "tokenring: warning: from {} no key will sign; add a key that activates before then",
+                format_time(at)
+            );
+        }
+        Ok((Some(updated), at))
+    })?;
     out(format_args!(
         "key {key_id:?} verifies until {}",
         format_time(at)
@@ -244,32 +264,44 @@ fn retire(
 }
 
 fn revoke(file: &Path, key_id: &str) -> Result<(), Failure> {
-    let keyring = files::load(file)?;
-    let keys = modify(&keyring, key_id, |key| key.with_disabled(true))?;
-    let updated = rebuild(&keyring, keys)?;
-    files::write_atomically(file, &updated)?;
-    if updated.signing_key().is_none() {
-        eprintln!("tokenring: warning: no key signs now; add one with `tokenring keyring add`");
+    let signs = files::edit(file, |keyring| {
+        let keys = modify(keyring, key_id, |key| key.with_disabled(true))?;
+        let updated = rebuild(keyring, keys)?;
+        let signs = updated.signing_key().map(|k| k.id().to_owned());
+        Ok((Some(updated), signs))
+    })?;
+    match signs {
+        Some(signer) => out(format_args!(
+            "key {key_id:?} revoked: its tokens are rejected; {signer:?} signs"
+        )),
+        None => {
+            eprintln!("tokenring: warning: no key signs now; add one with `tokenring keyring add`");
+            out(format_args!(
+                "key {key_id:?} revoked: its tokens are rejected"
+            ))
+        }
     }
-    out(format_args!(
-        "key {key_id:?} revoked: its tokens are rejected"
-    ))
 }
 
 fn prune(file: &Path, revoked: bool) -> Result<(), Failure> {
-    let keyring = files::load(file)?;
-    let now = keyring.now();
-    let (removed, kept): (Vec<&Key>, Vec<&Key>) = keyring.keys().iter().partition(|k| {
-        let state = k.state_at(now);
-        state == KeyState::Expired || (revoked && state == KeyState::Disabled)
-    });
+    let removed = files::edit(file, |keyring| {
+        let now = keyring.now();
+        let (removed, kept): (Vec<&Key>, Vec<&Key>) = keyring.keys().iter().partition(|k| {
+            let state = k.state_at(now);
+            state == KeyState::Expired || (revoked && state == KeyState::Disabled)
+        });
+        let removed: Vec<String> = removed.iter().map(|k| k.id().to_owned()).collect();
+        if removed.is_empty() {
+            return Ok((None, removed));
+        }
+        let kept = rebuild(keyring, kept.into_iter().cloned().collect())?;
+        Ok((Some(kept), removed))
+    })?;
     if removed.is_empty() {
         return out("nothing to prune");
     }
-    let updated = rebuild(&keyring, kept.into_iter().cloned().collect())?;
-    files::write_atomically(file, &updated)?;
-    for key in removed {
-        out(format_args!("removed key {:?}", key.id()))?;
+    for id in removed {
+        out(format_args!("removed key {id:?}"))?;
     }
     Ok(())
 }
@@ -329,7 +361,11 @@ fn modify(
     change: impl FnOnce(Key) -> Key,
 ) -> Result<Vec<Key>, Failure> {
     let Some(index) = keyring.keys().iter().position(|k| k.id() == key_id) else {
-        return Err(Failure::new(format!("no key {key_id:?} in the keyring")));
+        let ids: Vec<&str> = keyring.keys().iter().map(Key::id).collect();
+        return Err(Failure::new(format!(
+            "no key {key_id:?} in the keyring (its keys: {})",
+            ids.join(", ")
+        )));
     };
     let mut keys = keyring.keys().to_vec();
     keys[index] = change(keys[index].clone());

@@ -1,11 +1,15 @@
 //! `tokenring rails sign|verify`: Rails MessageVerifier tokens (feature `rails`).
 
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use tokenring::Secret;
 use tokenring::rails::{
     Envelope, KdfDigest, RailsConfig, RailsDigest, RailsKeyGenerator, RailsOptions, RailsVerifier,
 };
+use zeroize::Zeroizing;
 
 use crate::{ExpiryArgs, Failure, out};
 
@@ -19,14 +23,25 @@ pub(crate) enum RailsCommand {
 
 /// The secret and options of one Rails verifier.
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("key").required(true).args(["secret", "secret_key_base"])))]
+#[command(group(clap::ArgGroup::new("key").required(true).args(
+    ["secret", "secret_file", "secret_key_base", "secret_key_base_file"]
+)))]
 struct KeyArgs {
-    /// The verifier's raw secret, in hex.
+    /// The verifier's raw secret, in hex. Visible to other local users (ps): prefer
+    /// --secret-file.
     #[arg(long)]
     secret: Option<String>,
-    /// The app's secret_key_base, exactly as Rails holds it (fed to PBKDF2 as is).
+    /// A file holding the verifier's raw secret in hex (`-` for standard input).
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+    /// The app's secret_key_base, exactly as Rails holds it (fed to PBKDF2 as is). Visible to
+    /// other local users (ps): prefer --secret-key-base-file.
     #[arg(long, requires = "salt")]
     secret_key_base: Option<String>,
+    /// A file holding the app's secret_key_base (`-` for standard input; one trailing
+    /// newline is dropped).
+    #[arg(long, value_name = "PATH", requires = "salt")]
+    secret_key_base_file: Option<PathBuf>,
     /// The key generator salt (e.g. active_record/signed_id).
     #[arg(long)]
     salt: Option<String>,
@@ -52,19 +67,92 @@ struct KeyArgs {
 
 impl KeyArgs {
     fn config(&self) -> Result<RailsConfig, Failure> {
-        let secret = match (&self.secret, &self.secret_key_base) {
-            (Some(hex), _) => Secret::from_bytes(decode_hex(hex)?),
-            (None, Some(base)) => RailsKeyGenerator::new(base, self.kdf_digest, self.iterations)
-                .generate_key(
-                    self.salt.as_deref().unwrap_or_default(),
-                    usize::from(self.key_size),
-                ),
-            (None, None) => return Err(Failure::new("give --secret or --secret-key-base")),
+        let secret = if let Some(hex) = &self.secret {
+            warn_on_argv("--secret", "--secret-file");
+            Secret::from_bytes(decode_hex(hex)?)
+        } else if let Some(path) = &self.secret_file {
+            Secret::from_bytes(decode_hex(&read_secret(path)?)?)
+        } else {
+            let base = match (&self.secret_key_base, &self.secret_key_base_file) {
+                (Some(base), _) => {
+                    warn_on_argv("--secret-key-base", "--secret-key-base-file");
+                    Zeroizing::new(base.clone())
+                }
+                (None, Some(path)) => read_secret(path)?,
+                (None, None) => {
+                    return Err(Failure::new(
+                        "give --secret, --secret-file, --secret-key-base or --secret-key-base-file",
+                    ));
+                }
+            };
+            if base.is_empty() {
+                return Err(Failure::new(
+                    "the secret_key_base is empty (an unset variable?): anyone could forge its tokens",
+                ));
+            }
+            if base.len() < RailsKeyGenerator::GENERATED_LEN / 2 {
+                eprintln!(
+                    "tokenring: warning: the secret_key_base is only {} characters; Rails \
+                     generates {}",
+                    base.len(),
+                    RailsKeyGenerator::GENERATED_LEN
+                );
+            }
+            RailsKeyGenerator::new(&base, self.kdf_digest, self.iterations)?.generate_key(
+                self.salt.as_deref().unwrap_or_default(),
+                usize::from(self.key_size),
+            )
         };
         Ok(RailsConfig::new(secret)
             .digest(self.digest)
             .url_safe(self.url_safe))
     }
+}
+
+fn warn_on_argv(flag: &str, instead: &str) {
+    eprintln!(
+        "tokenring: warning: a secret given with {flag} is visible to every local user (ps, \
+         /proc) and stays in shell history; prefer {instead}"
+    );
+}
+
+/// The secret in the file at `path` (`-`: standard input), one trailing newline dropped.
+fn read_secret(path: &Path) -> Result<Zeroizing<String>, Failure> {
+    const MAX: u64 = 64 * 1024;
+    let failed = |e: &dyn std::fmt::Display| {
+        Failure::new(format!(
+            "cannot read the secret from {}: {e}",
+            path.display()
+        ))
+    };
+    let mut bytes = Zeroizing::new(Vec::new());
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|file| {
+            if !file.metadata()?.is_file() {
+                return Err(std::io::Error::other("not a regular file"));
+            }
+            file.take(MAX + 1).read_to_end(&mut bytes)
+        })
+    };
+    read.map_err(|e| failed(&e))?;
+    if bytes.len() as u64 > MAX {
+        return Err(failed(&format_args!("over {MAX} bytes")));
+    }
+    let mut text = Zeroizing::new(
+        String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| failed(&"not UTF-8 text"))?,
+    );
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
 }
 
 #[derive(Args)]
@@ -85,7 +173,8 @@ pub(crate) struct SignArgs {
 pub(crate) struct VerifyArgs {
     #[command(flatten)]
     key: KeyArgs,
-    /// An older configuration to accept, tried in order: secret=HEX[,digest=SHA1][,url_safe=true].
+    /// An older configuration to accept, tried in order:
+    /// secret-file=PATH (or secret=HEX)[,digest=SHA1][,url_safe=true].
     #[arg(long, value_name = "SPEC")]
     accept: Vec<String>,
     /// The token.
@@ -138,29 +227,41 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     out(verified.value)
 }
 
-/// `secret=HEX[,digest=SHA1][,url_safe=true]`.
+/// `secret=HEX|secret-file=PATH[,digest=SHA1][,url_safe=true]`.
 fn parse_accept(spec: &str) -> Result<RailsConfig, Failure> {
+    // Never echo a part: it may hold a secret.
     let bad = |why: &str| {
         Failure::new(format!(
-            "--accept {why} (expected secret=HEX[,digest=SHA1][,url_safe=true])"
+            "--accept {why} (expected secret=HEX or secret-file=PATH, then optionally \
+             ,digest=SHA1 and ,url_safe=true)"
         ))
     };
     let mut secret = None;
     let mut digest = RailsDigest::default();
     let mut url_safe = false;
-    for part in spec.split(',') {
+    for (n, part) in spec.split(',').enumerate() {
         match part.split_once('=') {
-            Some(("secret", hex)) => secret = Some(decode_hex(hex)?),
-            Some(("digest", name)) => digest = name.parse().map_err(|e: String| bad(&e))?,
+            Some(("secret", hex)) => {
+                warn_on_argv("--accept secret=", "--accept secret-file=PATH");
+                secret = Some(decode_hex(hex)?);
+            }
+            Some(("secret-file", path)) => {
+                secret = Some(decode_hex(&read_secret(Path::new(path))?)?);
+            }
+            Some(("digest", name)) => {
+                digest = name
+                    .parse()
+                    .map_err(|_| bad("digest must be SHA1, SHA256, SHA384 or SHA512"))?;
+            }
             Some(("url_safe", flag)) => {
                 url_safe = flag
                     .parse()
                     .map_err(|_| bad("url_safe must be true or false"))?;
             }
-            _ => return Err(bad(&format!("has an unknown part {part:?}"))),
+            _ => return Err(bad(&format!("part {} is not one of these", n + 1))),
         }
     }
-    let secret = secret.ok_or_else(|| bad("needs secret=HEX"))?;
+    let secret = secret.ok_or_else(|| bad("needs a secret"))?;
     Ok(RailsConfig::new(Secret::from_bytes(secret))
         .digest(digest)
         .url_safe(url_safe))
@@ -168,7 +269,8 @@ fn parse_accept(spec: &str) -> Result<RailsConfig, Failure> {
 
 fn decode_hex(hex: &str) -> Result<Vec<u8>, Failure> {
     let hex = hex.trim();
-    if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if hex.is_empty() || !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return Err(Failure::new("secret must be an even number of hex digits"));
     }
     Ok((0..hex.len())

@@ -216,10 +216,10 @@ impl Relevant {
         relevant.add_name(path);
         if let Ok(link) = std::fs::read_link(path) {
             // A relative link's first step (`..data` above) is swapped to retarget it.
-            if let Some(Component::Normal(first)) = link.components().next() {
-                if link.is_relative() {
-                    relevant.names.push(first.to_owned());
-                }
+            if let Some(Component::Normal(first)) = link.components().next()
+                && link.is_relative()
+            {
+                relevant.names.push(first.to_owned());
             }
         }
         if let Ok(target) = std::fs::canonicalize(path) {
@@ -233,10 +233,10 @@ impl Relevant {
     }
 
     fn add_name(&mut self, path: &Path) {
-        if let Some(name) = path.file_name() {
-            if !self.names.iter().any(|n| n == name) {
-                self.names.push(name.to_owned());
-            }
+        if let Some(name) = path.file_name()
+            && !self.names.iter().any(|n| n == name)
+        {
+            self.names.push(name.to_owned());
         }
     }
 
