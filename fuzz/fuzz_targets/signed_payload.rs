@@ -6,7 +6,7 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac as _};
+use hmac::{Hmac, KeyInit as _, Mac as _};
 use libfuzzer_sys::fuzz_target;
 use sha2::Sha256;
 use tokenring::{KeyGenerator, Secret};
