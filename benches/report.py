@@ -2,9 +2,12 @@
 """Prints the README's table from the last `cargo bench --bench compare` run
 (target/criterion/*/*/new/estimates.json): median ns/op and ratios in each group."""
 import json
+import os
 import pathlib
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
+REPO = pathlib.Path(__file__).resolve().parent.parent
+# cargo reads a relative CARGO_TARGET_DIR against the directory it runs in; so does this.
+ROOT = pathlib.Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target").resolve() / "criterion"
 
 
 def median(group, name):

@@ -305,6 +305,12 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    if !args.keyring.exists() {
+        return fail(format!(
+            "no keyring at {0}; create one first:\n  cargo run -- keyring init {0}",
+            args.keyring.display()
+        ));
+    }
     let db = match Connection::open(&args.database) {
         Ok(db) => db,
         Err(e) => return fail(format!("cannot open {}: {e}", args.database.display())),

@@ -200,6 +200,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    if !args.keyring.exists() {
+        eprintln!(
+            "no keyring at {0}; create one first:\n  cargo run -- keyring init {0}",
+            args.keyring.display()
+        );
+        return std::process::ExitCode::FAILURE;
+    }
     let keyring = match HotKeyring::builder(FileSource::new(&args.keyring)).build() {
         Ok(keyring) => keyring,
         Err(e) => {

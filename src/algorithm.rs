@@ -44,7 +44,8 @@ impl Algorithm {
 
 impl fmt::Display for Algorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        // `pad`, not `write_str`: callers align tables with `{:<8}`.
+        f.pad(self.name())
     }
 }
 

@@ -1114,3 +1114,52 @@ fn rails_secrets_stay_off_the_command_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn small_things_operators_meet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    ok(&[
+        "keyring",
+        "add",
+        &k,
+        "--id",
+        "a-much-longer-key-id",
+        "--activates-in",
+        "1h",
+    ]);
+    // `keyring list` columns line up, whatever the state's or algorithm's name.
+    let list = ok(&["keyring", "list", &k]);
+    let columns: Vec<Vec<usize>> = list
+        .lines()
+        .map(|line| {
+            // Where each field starts: a non-space after a space.
+            let bytes = line.as_bytes();
+            (0..bytes.len())
+                .filter(|&i| bytes[i] != b' ' && (i == 0 || bytes[i - 1] == b' '))
+                .collect()
+        })
+        .collect();
+    let header = &columns[0];
+    for (line, starts) in list.lines().zip(&columns) {
+        for start in starts {
+            assert!(header.contains(start), "misaligned:\n{list}\n{line}");
+        }
+    }
+
+    // A demo keyring given by path must exist: no silent fallback to the bundled one.
+    fails(
+        &["demo", "--keyring", "keyrings/exmaple.json"],
+        "cannot read keyrings/exmaple.json",
+    );
+
+    // An oversized token on stdin is "over 1 MiB", not a made-up length.
+    let output = tokenring()
+        .args(["verify", "--keyring", &k, "-"])
+        .write_stdin("x".repeat((1 << 20) + 10))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("standard input is over 1 MiB"), "{stderr}");
+}

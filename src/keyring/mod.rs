@@ -64,7 +64,8 @@ impl KeyState {
 
 impl fmt::Display for KeyState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        // `pad`, not `write_str`: callers align tables with `{:<8}`.
+        f.pad(self.name())
     }
 }
 

@@ -16,6 +16,9 @@ use tokenring::{
 
 use crate::{Failure, files, format_time, out};
 
+/// Where the demo keyring is in a checkout.
+const DEFAULT_PATH: &str = "keyrings/example.json";
+
 /// The bundled demo keyring, used when the file is not at its usual path.
 const BUNDLED: &str = include_str!("../../../keyrings/example.json");
 
@@ -24,9 +27,10 @@ const HOUR: Duration = Duration::from_secs(3600);
 
 #[derive(Args)]
 pub(crate) struct DemoArgs {
-    /// The demo keyring to start from (copied, never modified).
-    #[arg(long, default_value = "keyrings/example.json")]
-    keyring: PathBuf,
+    /// The demo keyring to start from (copied, never modified). Default:
+    /// keyrings/example.json if it is there, else the copy built into the binary.
+    #[arg(long)]
+    keyring: Option<PathBuf>,
 }
 
 struct Demo {
@@ -104,12 +108,20 @@ fn rejected(
 }
 
 pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
-    let (text, origin) = match std::fs::read_to_string(&args.keyring) {
-        Ok(text) => (text, args.keyring.display().to_string()),
-        Err(_) => (
-            BUNDLED.to_owned(),
-            "the bundled keyrings/example.json".to_owned(),
+    let (text, origin) = match &args.keyring {
+        // A path the user gave must exist: a typo must not silently run another keyring.
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .map_err(|e| Failure::new(format!("cannot read {}: {e}", path.display())))?,
+            path.display().to_string(),
         ),
+        None => match std::fs::read_to_string(DEFAULT_PATH) {
+            Ok(text) => (text, DEFAULT_PATH.to_owned()),
+            Err(_) => (
+                BUNDLED.to_owned(),
+                "the bundled keyrings/example.json".to_owned(),
+            ),
+        },
     };
     let clock = Arc::new(ManualClock::new(SystemTime::now()));
     let start = Keyring::from_json_with_clock(&text, clock.clone())?;

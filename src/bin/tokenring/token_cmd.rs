@@ -57,11 +57,16 @@ fn argument(text: &str) -> Result<String, Failure> {
     if text != "-" {
         return Ok(text.trim().to_owned());
     }
+    const MAX: u64 = 1 << 20;
     let mut input = String::new();
     std::io::stdin()
-        .take(1 << 20)
+        .take(MAX + 1)
         .read_to_string(&mut input)
         .map_err(|e| Failure::new(format!("cannot read stdin: {e}")))?;
+    // Cut off at the cap, the true length is unknown: say so rather than report the cap's.
+    if input.len() as u64 > MAX {
+        return Err(Failure::new("standard input is over 1 MiB"));
+    }
     Ok(input.trim().to_owned())
 }
 
