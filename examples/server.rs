@@ -131,13 +131,16 @@ async fn status(State(app): State<App>) -> Response {
             })
         })
         .collect();
-    let loaded_at = humantime::format_rfc3339_seconds(status.loaded_at).to_string();
+    let time = |at| humantime::format_rfc3339_seconds(at).to_string();
     axum::Json(json!({
         "generation": status.generation,
-        "loaded_at": loaded_at,
+        "loaded_at": time(status.loaded_at),
         "source": status.source,
         "keys": keys,
         "last_error": status.last_error,
+        "reloading_since": status.reloading_since.map(time),
+        "loads": status.loads,
+        "demo": status.demo,
     }))
     .into_response()
 }
