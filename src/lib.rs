@@ -61,35 +61,31 @@
 mod algorithm;
 mod clock;
 mod codec;
-mod derived;
 mod error;
 pub mod inspect;
 mod key_generator;
 mod keyring;
-mod models;
 #[cfg(feature = "rails")]
 pub mod rails;
+mod record;
 mod secret;
 mod verifier;
-mod verifiers;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use derived::KeyringRef;
 pub use error::{KeyRef, KeyringError, Malformed, SecretError, SignError, ValueShape, VerifyError};
 pub use key_generator::{KeyGenerator, MAX_KEY_LEN};
-pub use keyring::{EnvSource, FileSource, KeyringSource, KeysSource};
+pub use keyring::{EnvSource, FileSource, KeyringRef, KeyringSource, KeysSource};
 #[cfg(feature = "watch")]
 pub use keyring::{
     HotKeyring, HotKeyringBuilder, KeyStatus, ReloadEvent, Snapshot, Status, WatchMode,
 };
 pub use keyring::{Key, KeyState, Keyring};
-pub use models::{
+pub use record::{
     FindError, Found, Record, SIGNED_ID_VERIFIER, TOKEN_FOR_VERIFIER, TokenFor, TokenForBuilder,
 };
 pub use secret::Secret;
 pub use verifier::{
     DEFAULT_MAX_TOKEN_LEN, DEFAULT_SALT, Expiry, Rotated, TokenOptions, Verified, Verifier,
-    VerifierBuilder,
+    VerifierBuilder, VerifierConfig, Verifiers, VerifiersBuilder,
 };
-pub use verifiers::{VerifierConfig, Verifiers, VerifiersBuilder};

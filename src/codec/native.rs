@@ -9,7 +9,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::algorithm::{KeyedMac, MAX_TAG_LEN};
-use crate::error::Malformed;
+use crate::error::{Malformed, SignError};
 use crate::keyring::is_valid_key_id;
 
 /// base64url without padding; decoding refuses non-canonical trailing bits, so each tag and
@@ -57,6 +57,30 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, Malformed> {
         payload,
         tag,
     })
+}
+
+/// Assembles `v1.KID.PAYLOAD.TAG` for an envelope's JSON in one buffer of the exact length,
+/// refusing a token longer than `max_len` before building it.
+pub(crate) fn encode(
+    key_id: &str,
+    json: &[u8],
+    mac: &KeyedMac,
+    max_len: usize,
+) -> Result<String, SignError> {
+    let tag_len = mac.algorithm().tag_len();
+    let len = PREFIX.len() + key_id.len() + 1 + encoded_len(json.len()) + 1 + encoded_len(tag_len);
+    if len > max_len {
+        return Err(SignError::TooLarge { len, max: max_len });
+    }
+    let mut token = String::with_capacity(len);
+    token.push_str(PREFIX);
+    token.push_str(key_id);
+    token.push('.');
+    B64.encode_string(json, &mut token);
+    let tag = mac.tag(token.as_bytes());
+    token.push('.');
+    B64.encode_string(tag.as_bytes(), &mut token);
+    Ok(token)
 }
 
 /// Decodes a tag of exactly `mac`'s length onto the stack and checks it in constant time.

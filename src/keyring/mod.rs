@@ -9,11 +9,14 @@
 //! signing at that instant, on every node, with no reload.
 
 mod file;
+mod handle;
 mod read;
 mod source;
 #[cfg(feature = "watch")]
 mod watch;
 
+pub use handle::KeyringRef;
+pub(crate) use handle::{Computed, PerSnapshot};
 pub use source::{EnvSource, FileSource, KeyringSource, KeysSource};
 #[cfg(feature = "watch")]
 pub use watch::{
@@ -28,7 +31,7 @@ use std::time::SystemTime;
 
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
-use crate::error::{KeyRef, KeyringError, ValueShape};
+use crate::error::{KeyRef, KeyringError, ValueShape, VerifyError};
 use crate::secret::Secret;
 
 /// The lifecycle state of a key at a given time.
@@ -168,6 +171,23 @@ impl Key {
             KeyState::Pending
         } else {
             KeyState::Active
+        }
+    }
+}
+
+impl Key {
+    /// `Ok` if the key's tokens are accepted at `now` (pending or active); the error a
+    /// verifier reports otherwise.
+    pub(crate) fn ensure_verifies_at(&self, now: SystemTime) -> Result<(), VerifyError> {
+        match self.state_at(now) {
+            KeyState::Pending | KeyState::Active => Ok(()),
+            KeyState::Disabled => Err(VerifyError::KeyDisabled {
+                key_id: self.id().to_owned(),
+            }),
+            KeyState::Expired => Err(VerifyError::KeyExpired {
+                key_id: self.id().to_owned(),
+                at: self.expires_at.unwrap_or(now),
+            }),
         }
     }
 }

@@ -2,135 +2,36 @@
 //!
 //! A [`Verifier`] binds a keyring snapshot to a *salt* — the purpose label its keys are
 //! derived for — and to defaults (size cap, clock leeway, expiry). Building one derives a
-//! keyed HMAC state per key; after that, signing and verifying do no derivation, take no
-//! lock, and allocate only the token (signing) or the decoded value (verifying).
+//! keyed HMAC state per key; after that, signing and verifying do no derivation and take no
+//! lock. Signing allocates the envelope's JSON and the exactly-sized token; verifying
+//! allocates only what the decoded value needs (payloads up to 768 bytes are decoded on the
+//! stack).
+
+mod derived;
+mod options;
+mod registry;
+
+pub use options::{Expiry, Rotated, TokenOptions, Verified};
+pub use registry::{VerifierConfig, Verifiers, VerifiersBuilder};
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use serde::Serialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::clock::unix_seconds;
-use crate::codec::native::{self, B64, EnvelopeIn, EnvelopeOut, PREFIX};
-use crate::derived::{Derived, DerivedKeys, KeyringRef};
+use crate::codec::native::{self, EnvelopeIn, EnvelopeOut};
 use crate::error::{Malformed, SignError, VerifyError};
-use crate::keyring::{KeyState, Keyring};
+use crate::keyring::{Computed, Keyring, KeyringRef};
+use derived::{DerivedKeys, DerivedMacs, derived_keys, key_and_mac};
 
 /// The salt a verifier uses unless given one.
 pub const DEFAULT_SALT: &str = "tokenring";
 
 /// The default cap on token length, checked before anything else.
 pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
-
-/// When a token expires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Expiry {
-    /// The verifier's default expiry (none unless configured).
-    #[default]
-    Default,
-    /// Never, whatever the verifier's default.
-    Never,
-    /// This long after signing.
-    In(Duration),
-    /// At this time (to the second, rounded down).
-    At(SystemTime),
-}
-
-/// What to bind into one token besides its value.
-///
-/// ```
-/// use std::time::Duration;
-/// use tokenring::TokenOptions;
-///
-/// let options = TokenOptions::new().purpose("password_reset").expires_in(Duration::from_secs(900));
-/// # let _ = options;
-/// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TokenOptions<'a> {
-    purpose: Option<&'a str>,
-    expiry: Expiry,
-}
-
-impl<'a> TokenOptions<'a> {
-    /// No purpose, the verifier's default expiry.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Binds a purpose: the token verifies only when this exact purpose is asked for.
-    #[must_use]
-    pub fn purpose(mut self, purpose: &'a str) -> Self {
-        self.purpose = Some(purpose);
-        self
-    }
-
-    /// Expires `after` from now.
-    #[must_use]
-    pub fn expires_in(mut self, after: Duration) -> Self {
-        self.expiry = Expiry::In(after);
-        self
-    }
-
-    /// Expires at `at`.
-    #[must_use]
-    pub fn expires_at(mut self, at: SystemTime) -> Self {
-        self.expiry = Expiry::At(at);
-        self
-    }
-
-    /// Never expires, whatever the verifier's default.
-    #[must_use]
-    pub fn never_expires(mut self) -> Self {
-        self.expiry = Expiry::Never;
-        self
-    }
-
-    /// Sets the expiry.
-    #[must_use]
-    pub fn expiry(mut self, expiry: Expiry) -> Self {
-        self.expiry = expiry;
-        self
-    }
-}
-
-/// A value whose token verified, and which key vouched for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Verified<T> {
-    /// The signed value.
-    pub value: T,
-    /// The id of the key that verified it.
-    pub key_id: Arc<str>,
-    /// Whether that key is the one signing now. When it is not, the token was minted before
-    /// a rotation: re-issue it if it is long-lived (Rails' `on_rotation`).
-    pub is_current_key: bool,
-    /// When the token expires, if it does.
-    pub expires_at: Option<SystemTime>,
-}
-
-impl<T> Verified<T> {
-    /// The value, dropping the rest.
-    pub fn into_value(self) -> T {
-        self.value
-    }
-}
-
-/// Passed to a [`VerifierBuilder::on_rotation`] hook when a token verifies with a key that is
-/// not the one signing now, so the application can re-issue it (Rails' `on_rotation`).
-#[derive(Debug, Clone, Copy)]
-#[non_exhaustive]
-pub struct Rotated<'a> {
-    /// The key that verified the token.
-    pub key_id: &'a str,
-    /// The key signing now, if any.
-    pub signing_key_id: Option<&'a str>,
-    /// The verifier's salt.
-    pub salt: &'a str,
-}
 
 type RotationHook = Arc<dyn Fn(&Rotated<'_>) + Send + Sync>;
 
@@ -184,7 +85,7 @@ impl VerifierBuilder {
     pub fn build(self) -> Verifier {
         Verifier {
             inner: Arc::new(Inner {
-                keys: DerivedKeys::new(self.keys, &self.salt),
+                keys: derived_keys(self.keys, &self.salt),
                 salt: self.salt.into_boxed_str(),
                 max_token_len: self.max_token_len,
                 leeway: self.leeway,
@@ -277,7 +178,7 @@ impl Verifier {
 
     fn generate_with<T: Serialize + ?Sized>(
         &self,
-        keys: &Derived,
+        keys: &Computed<DerivedMacs>,
         value: &T,
         options: TokenOptions<'_>,
     ) -> Result<String, SignError> {
@@ -287,8 +188,7 @@ impl Verifier {
             .keyring
             .signing_index_at(now)
             .ok_or(SignError::NoSigningKey)?;
-        let key_id = keys.keyring.keys()[index].id();
-        let mac = &keys.macs[index];
+        let (key, mac) = key_and_mac(keys, index);
 
         let expires_at = match options.expiry {
             Expiry::Never => None,
@@ -308,29 +208,7 @@ impl Verifier {
         };
         let json =
             serde_json::to_vec(&envelope).map_err(|e| SignError::Serialize(e.to_string()))?;
-
-        let tag_len = mac.algorithm().tag_len();
-        let len = PREFIX.len()
-            + key_id.len()
-            + 1
-            + native::encoded_len(json.len())
-            + 1
-            + native::encoded_len(tag_len);
-        if len > inner.max_token_len {
-            return Err(SignError::TooLarge {
-                len,
-                max: inner.max_token_len,
-            });
-        }
-        let mut token = String::with_capacity(len);
-        token.push_str(PREFIX);
-        token.push_str(key_id);
-        token.push('.');
-        B64.encode_string(&json, &mut token);
-        let tag = mac.tag(token.as_bytes());
-        token.push('.');
-        B64.encode_string(tag.as_bytes(), &mut token);
-        Ok(token)
+        native::encode(key.id(), &json, mac, inner.max_token_len)
     }
 
     /// Checks `token` and decodes its value.
@@ -363,7 +241,7 @@ impl Verifier {
 
     fn verify_with<T: DeserializeOwned>(
         &self,
-        keys: &Derived,
+        keys: &Computed<DerivedMacs>,
         parts: &native::Parts<'_>,
         purpose: Option<&str>,
     ) -> Result<Verified<T>, VerifyError> {
@@ -374,30 +252,17 @@ impl Verifier {
             .ok_or_else(|| VerifyError::UnknownKey {
                 key_id: parts.key_id.to_owned(),
             })?;
-        let key = &keyring.keys()[index];
+        let (key, mac) = key_and_mac(keys, index);
         // The MAC before the key's state, whatever the state: a forged token naming a revoked
         // key is a bad signature, so it learns nothing about which keys were revoked, and
         // "key revoked" means a real token of that key was presented (a leak in use).
-        if !native::check_tag(&keys.macs[index], parts).map_err(VerifyError::Malformed)? {
+        if !native::check_tag(mac, parts).map_err(VerifyError::Malformed)? {
             return Err(VerifyError::BadSignature {
                 key_id: key.id().to_owned(),
             });
         }
         let now = keyring.now();
-        match key.state_at(now) {
-            KeyState::Disabled => {
-                return Err(VerifyError::KeyDisabled {
-                    key_id: key.id().to_owned(),
-                });
-            }
-            KeyState::Expired => {
-                return Err(VerifyError::KeyExpired {
-                    key_id: key.id().to_owned(),
-                    at: key.expires_at().unwrap_or(now),
-                });
-            }
-            KeyState::Pending | KeyState::Active => {}
-        }
+        key.ensure_verifies_at(now)?;
 
         // The MAC held: from here on the bytes are our own.
         let (value, expires_at) = native::with_payload(parts.payload, |json| {

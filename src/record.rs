@@ -25,8 +25,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{SignError, VerifyError};
-use crate::verifier::{TokenOptions, Verified, Verifier};
-use crate::verifiers::Verifiers;
+use crate::verifier::{TokenOptions, Verified, Verifier, Verifiers};
 
 /// The verifier name signed ids use unless a record type picks another.
 pub const SIGNED_ID_VERIFIER: &str = "signed_id";

@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use crate::derived::KeyringRef;
-use crate::verifier::{DEFAULT_MAX_TOKEN_LEN, Verifier};
+use super::{DEFAULT_MAX_TOKEN_LEN, Verifier};
+use crate::keyring::KeyringRef;
 
 /// Settings for the verifiers of a [`Verifiers`] registry: the defaults for every name, or
 /// an override for one.
