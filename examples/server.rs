@@ -137,7 +137,7 @@ async fn status(State(app): State<App>) -> Response {
         "loaded_at": time(status.loaded_at),
         "source": status.source,
         "keys": keys,
-        "last_error": status.last_error,
+        "last_error": status.last_error.map(|e| e.to_string()),
         "reloading_since": status.reloading_since.map(time),
         "loads": status.loads,
         "demo": status.demo,

@@ -5,7 +5,53 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
+
+/// An error kept whole as the source of another (serde_json's, with its line and column; a
+/// refused keyring's), shared by `Arc` so the error that carries it stays `Clone`. It
+/// dereferences to the error; two are equal when their messages are.
+#[derive(Debug)]
+pub struct SharedError<E>(Arc<E>);
+
+impl<E> SharedError<E> {
+    pub(crate) fn new(error: E) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl<E> Clone for SharedError<E> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<E> std::ops::Deref for SharedError<E> {
+    type Target = E;
+    fn deref(&self) -> &E {
+        &self.0
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for SharedError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<E: std::error::Error> std::error::Error for SharedError<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl<E: fmt::Display> PartialEq for SharedError<E> {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl<E: fmt::Display> Eq for SharedError<E> {}
 
 /// Problems with key material itself.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,7 +81,7 @@ pub enum SecretError {
     },
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
-    Random(String),
+    Random(#[source] SharedError<std::io::Error>),
 }
 
 /// Which key entry an error is about: its position in the file and, when it has a valid
@@ -137,7 +183,10 @@ fn shorten(s: &str) -> String {
 
 /// Why a keyring was refused. A keyring that fails validation never exists, so a running
 /// process keeps its last good one.
-#[derive(Debug, thiserror::Error)]
+///
+/// Problems with one key entry are [`KeyringError::Entry`], naming the entry; the rest are
+/// about the source or the keyring as a whole.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyringError {
     /// The keyring file could not be read.
@@ -146,61 +195,23 @@ pub enum KeyringError {
         /// The file.
         path: PathBuf,
         /// The operating system's error.
-        source: std::io::Error,
+        source: Arc<std::io::Error>,
     },
-    /// Something other than a regular file is at the keyring's path (a directory, a FIFO, a
-    /// device): refused without reading it.
-    #[error("keyring {} is {kind}, not a regular file", path.display())]
-    NotAFile {
+    /// What is at the keyring's path was refused before parsing.
+    #[error("keyring file {}: {problem}", path.display())]
+    File {
         /// The path.
         path: PathBuf,
-        /// What it is, e.g. `"a FIFO"`.
-        kind: &'static str,
-    },
-    /// The keyring file is longer than the source's cap.
-    #[error("keyring file {} is over the limit of {max} bytes", path.display())]
-    FileTooLarge {
-        /// The file.
-        path: PathBuf,
-        /// The cap, in bytes.
-        max: u64,
-    },
-    /// The keyring file is empty (or only white space): often a write caught half-way.
-    #[error("keyring file {}: the file is empty", path.display())]
-    EmptyFile {
-        /// The file.
-        path: PathBuf,
-    },
-    /// The keyring file is not UTF-8 text.
-    #[error("keyring file {} is not UTF-8 text (invalid byte at offset {offset})", path.display())]
-    NotUtf8 {
-        /// The file.
-        path: PathBuf,
-        /// Where the first invalid byte is.
-        offset: usize,
-    },
-    /// More keys than [`crate::Keyring::MAX_KEYS`].
-    #[error("keyring has {count} keys, over the limit of {max}")]
-    TooManyKeys {
-        /// Keys given.
-        count: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// [`crate::HotKeyring::reload`] found another reload still running after waiting for
-    /// it (a source that hangs, such as a stuck network mount).
-    #[error("a reload is already running (since {})", crate::clock::format_utc(*since))]
-    ReloadInProgress {
-        /// When the running reload started.
-        since: SystemTime,
+        /// What is wrong with it.
+        problem: FileProblem,
     },
     /// The environment variable is unset or not UTF-8.
     #[error("environment variable {name} {problem}")]
     Env {
         /// The variable.
         name: String,
-        /// `"is not set"` or `"is not valid UTF-8"`.
-        problem: &'static str,
+        /// What is wrong with it.
+        problem: EnvProblem,
     },
     /// The text is not JSON of the keyring's shape (syntax, top-level fields, duplicate
     /// fields). Serde's message names the field; line and column locate it.
@@ -216,104 +227,145 @@ pub enum KeyringError {
     /// The `keys` array is empty.
     #[error("keyring has no keys")]
     NoKeys,
+    /// More keys than [`crate::Keyring::MAX_KEYS`].
+    #[error("keyring has {count} keys, over the limit of {max}")]
+    TooManyKeys {
+        /// Keys given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Every key is expired or disabled: nothing could verify a token.
     #[error("keyring has no key that verifies now (all are expired or disabled)")]
     NoUsableKey,
-    /// A key entry lacks a required field.
-    #[error("{key}: missing field {field:?}")]
-    MissingField {
+    /// One key entry is wrong.
+    #[error("{key}: {error}")]
+    Entry {
         /// The entry.
         key: KeyRef,
-        /// The field.
-        field: &'static str,
+        /// What is wrong with it.
+        error: EntryError,
     },
-    /// A key entry has a field this format does not define (often a typo).
+    /// [`crate::HotKeyring::reload`] found another reload still running after waiting for
+    /// it (a source that hangs, such as a stuck network mount).
+    #[error("a reload is already running (since {})", crate::clock::format_utc(*since))]
+    ReloadInProgress {
+        /// When the running reload started.
+        since: SystemTime,
+    },
+}
+
+/// Why what is at a keyring file's path was refused without parsing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileProblem {
+    /// A directory, a FIFO, a device: not read (a FIFO would block the reader).
+    #[error("it is {0}, not a regular file")]
+    NotRegular(&'static str),
+    /// Longer than the source's cap.
+    #[error("it is over the limit of {max} bytes")]
+    TooLarge {
+        /// The cap, in bytes.
+        max: u64,
+    },
+    /// Empty, or only white space: often a write caught half-way.
+    #[error("the file is empty")]
+    Empty,
+    /// Not UTF-8 text.
+    #[error("it is not UTF-8 text (invalid byte at offset {offset})")]
+    NotUtf8 {
+        /// Where the first invalid byte is.
+        offset: usize,
+    },
+}
+
+/// Why an environment variable holds no keyring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvProblem {
+    /// The variable is not set.
+    #[error("is not set")]
+    NotSet,
+    /// The variable is not UTF-8.
+    #[error("is not valid UTF-8")]
+    NotUnicode,
+}
+
+/// What is wrong with one key entry; [`KeyringError::Entry`] says which entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EntryError {
+    /// A required field is missing.
+    #[error("missing field {0:?}")]
+    MissingField(&'static str),
+    /// A field this format does not define (often a typo).
     #[error(
-        "{key}: unknown field {field} (expected id, algorithm, secret, activates_at, expires_at, disabled)"
+        "unknown field {0} (expected id, algorithm, secret, activates_at, expires_at, disabled)"
     )]
-    UnknownField {
+    UnknownField(
         /// The field as written, quoted, when it reads like a field name; otherwise its
         /// shape (it may be a secret).
-        field: String,
-        /// The entry.
-        key: KeyRef,
-    },
+        String,
+    ),
     /// A field holds the wrong JSON type.
-    #[error("{key}: field {field:?} must be {expected}")]
+    #[error("field {field:?} must be {expected}")]
     WrongType {
-        /// The entry.
-        key: KeyRef,
         /// The field.
         field: &'static str,
         /// The type expected.
         expected: &'static str,
     },
     /// An id outside `[A-Za-z0-9_-]{1,32}`.
-    #[error("{key}: field \"id\" must be 1 to 32 of A-Z a-z 0-9 _ - (it is {found})")]
-    InvalidKeyId {
-        /// The entry.
-        key: KeyRef,
+    #[error("field \"id\" must be 1 to 32 of A-Z a-z 0-9 _ - (it is {0})")]
+    InvalidId(
         /// What the id looked like.
-        found: ValueShape,
-    },
+        ValueShape,
+    ),
     /// Two entries share an id.
-    #[error("{key}: duplicate id (first used by keys[{first}])")]
-    DuplicateKeyId {
-        /// The second entry.
-        key: KeyRef,
+    #[error("duplicate id (first used by keys[{first}])")]
+    DuplicateId {
         /// Position of the first.
         first: usize,
     },
-    /// The secret is not base64.
-    #[error("{key}: field \"secret\" is not valid base64 (standard alphabet)")]
-    InvalidBase64 {
-        /// The entry.
-        key: KeyRef,
-    },
-    /// The secret is shorter than [`crate::Secret::MIN_MASTER_LEN`].
-    #[error("{key}: field \"secret\" is {len} bytes; at least {min} are required")]
-    SecretTooShort {
-        /// The entry.
-        key: KeyRef,
-        /// Decoded length.
-        len: usize,
-        /// Required length.
-        min: usize,
-    },
+    /// The secret is not base64, or too short for a master key.
+    #[error("field \"secret\" {}", secret_problem(.0))]
+    Secret(SecretError),
     /// An algorithm name other than HS256, HS384, HS512.
-    #[error("{key}: field \"algorithm\" must be HS256, HS384 or HS512 (it is {found})")]
-    UnknownAlgorithm {
-        /// The entry.
-        key: KeyRef,
+    #[error("field \"algorithm\" must be HS256, HS384 or HS512 (it is {0})")]
+    UnknownAlgorithm(
         /// What the value looked like.
-        found: ValueShape,
-    },
+        ValueShape,
+    ),
     /// A timestamp that is not RFC 3339 UTC (`2026-12-01T00:00:00Z`).
     #[error(
-        "{key}: field {field:?} must be an RFC 3339 UTC time like 2026-12-01T00:00:00Z (it is {found})"
+        "field {field:?} must be an RFC 3339 UTC time like 2026-12-01T00:00:00Z (it is {found})"
     )]
     InvalidTimestamp {
-        /// The entry.
-        key: KeyRef,
         /// `activates_at` or `expires_at`.
         field: &'static str,
         /// What the value looked like.
         found: ValueShape,
     },
     /// A time outside 1970-01-01T00:00:00Z ..= 9999-12-31T23:59:59Z (keys built in code).
-    #[error("{key}: field {field:?} is outside 1970 to 9999")]
-    TimeOutOfRange {
-        /// The entry.
-        key: KeyRef,
+    #[error("field {0:?} is outside 1970 to 9999")]
+    TimeOutOfRange(
         /// `activates_at` or `expires_at`.
-        field: &'static str,
-    },
+        &'static str,
+    ),
     /// `expires_at` is not after `activates_at`: the key could never be used.
-    #[error("{key}: field \"expires_at\" must be later than \"activates_at\"")]
-    ExpiresBeforeActivation {
-        /// The entry.
-        key: KeyRef,
-    },
+    #[error("field \"expires_at\" must be later than \"activates_at\"")]
+    ExpiresBeforeActivation,
+}
+
+/// The wording keyring errors have always used for a bad secret.
+fn secret_problem(error: &SecretError) -> String {
+    match error {
+        SecretError::InvalidBase64 => "is not valid base64 (standard alphabet)".to_owned(),
+        SecretError::TooShort { len, min } => {
+            format!("is {len} bytes; at least {min} are required")
+        }
+        other => format!("is refused: {other}"),
+    }
 }
 
 impl KeyringError {
@@ -341,19 +393,13 @@ impl KeyringError {
     /// The key entry this error is about, if it is about one.
     pub fn key(&self) -> Option<&KeyRef> {
         match self {
-            Self::MissingField { key, .. }
-            | Self::UnknownField { key, .. }
-            | Self::WrongType { key, .. }
-            | Self::InvalidKeyId { key, .. }
-            | Self::DuplicateKeyId { key, .. }
-            | Self::InvalidBase64 { key }
-            | Self::SecretTooShort { key, .. }
-            | Self::UnknownAlgorithm { key, .. }
-            | Self::InvalidTimestamp { key, .. }
-            | Self::TimeOutOfRange { key, .. }
-            | Self::ExpiresBeforeActivation { key } => Some(key),
+            Self::Entry { key, .. } => Some(key),
             _ => None,
         }
+    }
+
+    pub(crate) fn entry(key: KeyRef, error: EntryError) -> Self {
+        Self::Entry { key, error }
     }
 }
 
@@ -494,7 +540,7 @@ pub enum VerifyError {
     },
     /// The signature holds but the value does not decode as the requested type.
     #[error("signature valid, but the value does not decode as the requested type: {0}")]
-    InvalidValue(String),
+    InvalidValue(#[source] SharedError<serde_json::Error>),
 }
 
 fn describe(purpose: Option<&str>) -> String {
@@ -513,7 +559,7 @@ pub enum SignError {
     NoSigningKey,
     /// The value could not be serialised as JSON.
     #[error("value cannot be serialised as JSON: {0}")]
-    Serialize(String),
+    Serialize(#[source] SharedError<serde_json::Error>),
     /// The expiry is before 1970 or too far in the future to represent.
     #[error("expiry is out of range")]
     InvalidExpiry,

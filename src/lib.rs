@@ -73,7 +73,10 @@ mod verifier;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{KeyRef, KeyringError, Malformed, SecretError, SignError, ValueShape, VerifyError};
+pub use error::{
+    EntryError, EnvProblem, FileProblem, KeyRef, KeyringError, Malformed, SecretError, SharedError,
+    SignError, ValueShape, VerifyError,
+};
 pub use key_generator::{KeyGenerator, MAX_KEY_LEN};
 pub use keyring::{EnvSource, FileSource, KeyringRef, KeyringSource, KeysSource};
 #[cfg(feature = "watch")]

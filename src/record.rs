@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{SignError, VerifyError};
+use crate::error::{SharedError, SignError, VerifyError};
 use crate::verifier::{TokenOptions, Verified, Verifier, Verifiers};
 
 /// The verifier name signed ids use unless a record type picks another.
@@ -333,7 +333,7 @@ impl<R: Record> TokenFor<R> {
         };
         let payload = self
             .payload(record)
-            .map_err(|e| SignError::Serialize(e.to_string()))?;
+            .map_err(|e| SignError::Serialize(SharedError::new(e)))?;
         self.verifier.generate(&payload, options)
     }
 
@@ -345,12 +345,12 @@ impl<R: Record> TokenFor<R> {
         let id = match &verified.value {
             Value::Array(items) if !items.is_empty() && items.len() <= 2 => {
                 serde_json::from_value(items[0].clone())
-                    .map_err(|e| VerifyError::InvalidValue(e.to_string()))?
+                    .map_err(|e| VerifyError::InvalidValue(SharedError::new(e)))?
             }
             _ => {
-                return Err(VerifyError::InvalidValue(
-                    "expected [id] or [id, fingerprint]".to_owned(),
-                ));
+                return Err(VerifyError::InvalidValue(SharedError::new(
+                    serde::de::Error::custom("expected [id] or [id, fingerprint]"),
+                )));
             }
         };
         Ok((verified, id))

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use subtle::ConstantTimeEq as _;
 use zeroize::{Zeroize as _, Zeroizing};
 
-use crate::error::SecretError;
+use crate::error::{SecretError, SharedError};
 
 /// Standard base64 alphabet, padding optional: what `openssl rand -base64 32` prints, and
 /// what people paste with the `=` trimmed.
@@ -81,7 +81,8 @@ impl Secret {
     /// [`SecretError::Random`] if the operating system cannot provide randomness.
     pub fn random(len: usize) -> Result<Self, SecretError> {
         let mut bytes = vec![0u8; len].into_boxed_slice();
-        getrandom::fill(&mut bytes).map_err(|e| SecretError::Random(e.to_string()))?;
+        getrandom::fill(&mut bytes)
+            .map_err(|e| SecretError::Random(SharedError::new(std::io::Error::from(e))))?;
         Ok(Self { bytes })
     }
 

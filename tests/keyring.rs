@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use common::{hours, t0};
 use tokenring::{
-    Algorithm, KeyState, Keyring, KeyringError, ManualClock, Secret, TokenOptions, Verifier,
+    Algorithm, EntryError, EnvProblem, KeyState, Keyring, KeyringError, ManualClock, Secret,
+    SecretError, TokenOptions, Verifier,
 };
 
 const S32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -262,7 +263,10 @@ fn duplicate_ids_name_both_entries() {
         ]}}"#
     ));
     match &e {
-        KeyringError::DuplicateKeyId { key, first } => {
+        KeyringError::Entry {
+            key,
+            error: EntryError::DuplicateId { first },
+        } => {
             assert_eq!((key.index, *first), (2, 0));
         }
         other => panic!("{other:?}"),
@@ -341,7 +345,7 @@ fn from_file_and_from_env() {
     unsafe { std::env::set_var(name, &json) };
     assert_eq!(Keyring::from_env(name).unwrap().keys()[0].id(), "f");
     match Keyring::from_env("TOKENRING_TEST_NOT_SET") {
-        Err(KeyringError::Env { problem, .. }) => assert_eq!(problem, "is not set"),
+        Err(KeyringError::Env { problem, .. }) => assert_eq!(problem, EnvProblem::NotSet),
         other => panic!("{other:?}"),
     }
 }
@@ -356,7 +360,10 @@ fn keyrings_from_code_are_validated_the_same_way() {
     );
     assert!(matches!(
         short,
-        Err(KeyringError::SecretTooShort { len: 31, .. })
+        Err(KeyringError::Entry {
+            error: EntryError::Secret(SecretError::TooShort { len: 31, .. }),
+            ..
+        })
     ));
     let dup = Keyring::with_clock(
         vec![
@@ -365,12 +372,24 @@ fn keyrings_from_code_are_validated_the_same_way() {
         ],
         clock.clone(),
     );
-    assert!(matches!(dup, Err(KeyringError::DuplicateKeyId { .. })));
+    assert!(matches!(
+        dup,
+        Err(KeyringError::Entry {
+            error: EntryError::DuplicateId { .. },
+            ..
+        })
+    ));
     let bad_id = Keyring::with_clock(
         vec![Key::new("a.b", Secret::from_bytes([1; 32]))],
         clock.clone(),
     );
-    assert!(matches!(bad_id, Err(KeyringError::InvalidKeyId { .. })));
+    assert!(matches!(
+        bad_id,
+        Err(KeyringError::Entry {
+            error: EntryError::InvalidId(_),
+            ..
+        })
+    ));
     let expired = Keyring::with_clock(
         vec![Key::new("a", Secret::from_bytes([1; 32])).with_expires_at(Some(t0() - hours(1)))],
         clock,
@@ -390,14 +409,17 @@ fn key_times_are_whole_seconds_so_files_round_trip() {
     let clock = Arc::new(ManualClock::new(t0() - hours(1)));
     assert!(matches!(
         Keyring::with_clock(vec![key], clock.clone()),
-        Err(KeyringError::ExpiresBeforeActivation { .. })
+        Err(KeyringError::Entry {
+            error: EntryError::ExpiresBeforeActivation,
+            ..
+        })
     ));
     let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_800);
     let key = Key::new("a", Secret::from_bytes([1; 32])).with_expires_at(Some(far));
     assert!(matches!(
         Keyring::with_clock(vec![key], clock),
-        Err(KeyringError::TimeOutOfRange {
-            field: "expires_at",
+        Err(KeyringError::Entry {
+            error: EntryError::TimeOutOfRange("expires_at"),
             ..
         })
     ));

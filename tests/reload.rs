@@ -657,9 +657,15 @@ fn a_fifo_at_the_path_is_refused_without_blocking() {
     std::fs::rename(&fifo, &s.path).unwrap();
     wait_for(WITHIN, || s.hot.status().last_error.is_some()).expect("FIFO refused");
     let error = s.hot.status().last_error.unwrap();
-    assert!(error.contains("is a FIFO, not a regular file"), "{error}");
+    assert!(
+        error.to_string().contains("is a FIFO, not a regular file"),
+        "{error}"
+    );
     match s.hot.reload() {
-        Err(tokenring::KeyringError::NotAFile { kind: "a FIFO", .. }) => {}
+        Err(tokenring::KeyringError::File {
+            problem: tokenring::FileProblem::NotRegular("a FIFO"),
+            ..
+        }) => {}
         other => panic!("{other:?}"),
     }
     // A good file after it is still picked up.

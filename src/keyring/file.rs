@@ -18,7 +18,7 @@ use zeroize::{Zeroize as _, Zeroizing};
 use super::{Key, Keyring};
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{KeyRef, KeyringError, ValueShape, field_name};
+use crate::error::{EntryError, KeyRef, KeyringError, ValueShape, field_name};
 use crate::secret::Secret;
 
 #[derive(Deserialize)]
@@ -218,10 +218,10 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
         .map(str::to_owned);
     let key = KeyRef::new(index, id.as_deref());
     if let Some((name, _)) = entry.0.iter().find(|(n, _)| !FIELDS.contains(&n.as_str())) {
-        return Err(KeyringError::UnknownField {
+        return Err(KeyringError::entry(
             key,
-            field: field_name(name),
-        });
+            EntryError::UnknownField(field_name(name)),
+        ));
     }
     let mut take = |field: &'static str| {
         entry
@@ -230,22 +230,23 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
             .find(|(name, _)| name == field)
             .map(|(_, value)| std::mem::take(value))
     };
-    let wrong_type = |field, expected| KeyringError::WrongType {
-        key: key.clone(),
-        field,
-        expected,
+    let wrong_type = |field, expected| {
+        KeyringError::entry(key.clone(), EntryError::WrongType { field, expected })
     };
+    let missing = |field| KeyringError::entry(key.clone(), EntryError::MissingField(field));
 
     let id = match take("id") {
         Some(Value::String(id)) => id,
         Some(_) => return Err(wrong_type("id", "a string")),
-        None => return Err(KeyringError::MissingField { key, field: "id" }),
+        None => return Err(missing("id")),
     };
     let algorithm = match take("algorithm") {
         None => Algorithm::default(),
-        Some(Value::String(name)) => name.parse().map_err(|_| KeyringError::UnknownAlgorithm {
-            key: key.clone(),
-            found: ValueShape::of(&name),
+        Some(Value::String(name)) => name.parse().map_err(|_| {
+            KeyringError::entry(
+                key.clone(),
+                EntryError::UnknownAlgorithm(ValueShape::of(&name)),
+            )
         })?,
         Some(_) => return Err(wrong_type("algorithm", "a string")),
     };
@@ -253,25 +254,24 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
         Some(Value::String(text)) => {
             let text = Zeroizing::new(text);
             Secret::from_base64(&text)
-                .map_err(|_| KeyringError::InvalidBase64 { key: key.clone() })?
+                .map_err(|e| KeyringError::entry(key.clone(), EntryError::Secret(e)))?
         }
         Some(_) => return Err(wrong_type("secret", "a base64 string")),
         None => {
-            return Err(KeyringError::MissingField {
-                key,
-                field: "secret",
-            });
+            return Err(missing("secret"));
         }
     };
     let mut time = |field: &'static str| match take(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => match parse_time(&text) {
             Some(at) => Ok(Some(at)),
-            None => Err(KeyringError::InvalidTimestamp {
-                key: key.clone(),
-                field,
-                found: ValueShape::of(&text),
-            }),
+            None => Err(KeyringError::entry(
+                key.clone(),
+                EntryError::InvalidTimestamp {
+                    field,
+                    found: ValueShape::of(&text),
+                },
+            )),
         },
         Some(_) => Err(wrong_type(field, "an RFC 3339 UTC time string")),
     };

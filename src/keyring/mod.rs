@@ -31,7 +31,7 @@ use std::time::SystemTime;
 
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
-use crate::error::{KeyRef, KeyringError, ValueShape, VerifyError};
+use crate::error::{EntryError, KeyRef, KeyringError, SecretError, ValueShape, VerifyError};
 use crate::secret::Secret;
 
 /// The lifecycle state of a key at a given time.
@@ -245,9 +245,9 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyringError::NoKeys`], [`KeyringError::TooManyKeys`], [`KeyringError::InvalidKeyId`],
-    /// [`KeyringError::DuplicateKeyId`], [`KeyringError::SecretTooShort`],
-    /// [`KeyringError::ExpiresBeforeActivation`], or [`KeyringError::NoUsableKey`] if no key
+    /// [`KeyringError::NoKeys`], [`KeyringError::TooManyKeys`], [`KeyringError::Entry`] for
+    /// an invalid or duplicate id, a short secret, a time out of range or an `expires_at`
+    /// not after `activates_at`, or [`KeyringError::NoUsableKey`] if no key
     /// verifies now. A keyring whose keys are all pending is valid: it verifies and cannot
     /// sign.
     pub fn with_clock(keys: Vec<Key>, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
@@ -262,41 +262,36 @@ impl Keyring {
         }
         let mut by_id = HashMap::with_capacity(keys.len());
         for (index, key) in keys.iter().enumerate() {
-            let key_ref = || KeyRef::new(index, Some(key.id()));
+            let refuse = |error| {
+                Err(KeyringError::entry(
+                    KeyRef::new(index, Some(key.id())),
+                    error,
+                ))
+            };
             if !is_valid_key_id(key.id().as_bytes()) {
-                return Err(KeyringError::InvalidKeyId {
-                    key: key_ref(),
-                    found: ValueShape::of(key.id()),
-                });
+                return refuse(EntryError::InvalidId(ValueShape::of(key.id())));
             }
             if key.secret.len() < Secret::MIN_MASTER_LEN {
-                return Err(KeyringError::SecretTooShort {
-                    key: key_ref(),
+                return refuse(EntryError::Secret(SecretError::TooShort {
                     len: key.secret.len(),
                     min: Secret::MIN_MASTER_LEN,
-                });
+                }));
             }
             for (field, at) in [
                 ("activates_at", key.activates_at),
                 ("expires_at", key.expires_at),
             ] {
                 if at.is_some_and(|at| !in_rfc3339_range(at)) {
-                    return Err(KeyringError::TimeOutOfRange {
-                        key: key_ref(),
-                        field,
-                    });
+                    return refuse(EntryError::TimeOutOfRange(field));
                 }
             }
             if let (Some(from), Some(to)) = (key.activates_at, key.expires_at)
                 && to <= from
             {
-                return Err(KeyringError::ExpiresBeforeActivation { key: key_ref() });
+                return refuse(EntryError::ExpiresBeforeActivation);
             }
             if let Some(&first) = by_id.get(key.id()) {
-                return Err(KeyringError::DuplicateKeyId {
-                    key: key_ref(),
-                    first,
-                });
+                return refuse(EntryError::DuplicateId { first });
             }
             by_id.insert(Arc::clone(&key.id), index);
         }

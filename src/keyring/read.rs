@@ -12,7 +12,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::error::KeyringError;
+use crate::error::{FileProblem, KeyringError};
 
 /// Reads the keyring text at `path` (symbolic links followed), refusing anything that is not
 /// a regular file or is longer than `max_bytes`. The text is wiped on drop.
@@ -22,21 +22,21 @@ pub(crate) fn read_keyring_file(
 ) -> Result<Zeroizing<String>, KeyringError> {
     let io = |source| KeyringError::Io {
         path: path.to_owned(),
-        source,
+        source: std::sync::Arc::new(source),
+    };
+    let refused = |problem| KeyringError::File {
+        path: path.to_owned(),
+        problem,
     };
     let file = open_nonblocking(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
     if !meta.is_file() {
-        return Err(KeyringError::NotAFile {
-            path: path.to_owned(),
-            kind: file_kind(&meta.file_type()),
-        });
+        return Err(refused(FileProblem::NotRegular(file_kind(
+            &meta.file_type(),
+        ))));
     }
     if meta.len() > max_bytes {
-        return Err(KeyringError::FileTooLarge {
-            path: path.to_owned(),
-            max: max_bytes,
-        });
+        return Err(refused(FileProblem::TooLarge { max: max_bytes }));
     }
     // One allocation of the final size: growing a buffer would leave copies of the secrets
     // in freed memory. The `+ 1` detects a file that grew since `fstat`.
@@ -49,25 +49,19 @@ pub(crate) fn read_keyring_file(
         .read_to_end(&mut bytes)
         .map_err(io)?;
     if bytes.len() as u64 > max_bytes {
-        return Err(KeyringError::FileTooLarge {
-            path: path.to_owned(),
-            max: max_bytes,
-        });
+        return Err(refused(FileProblem::TooLarge { max: max_bytes }));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(KeyringError::EmptyFile {
-            path: path.to_owned(),
-        });
+        return Err(refused(FileProblem::Empty));
     }
     match std::str::from_utf8(&bytes) {
         // Moving the Vec into a String keeps the same allocation: no copy left behind.
         Ok(_) => Ok(Zeroizing::new(
             String::from_utf8(std::mem::take(&mut *bytes)).unwrap_or_default(),
         )),
-        Err(err) => Err(KeyringError::NotUtf8 {
-            path: path.to_owned(),
+        Err(err) => Err(refused(FileProblem::NotUtf8 {
             offset: err.valid_up_to(),
-        }),
+        })),
     }
 }
 
@@ -113,33 +107,27 @@ fn file_kind(kind: &std::fs::FileType) -> &'static str {
 mod tests {
     use super::*;
 
+    fn problem(err: KeyringError) -> FileProblem {
+        match err {
+            KeyringError::File { problem, .. } => problem,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn refuses_what_is_not_a_regular_file() {
         let dir = tempfile::tempdir().unwrap();
         let err = read_keyring_file(dir.path(), 1 << 20).unwrap_err();
         assert!(
-            matches!(
-                err,
-                KeyringError::NotAFile {
-                    kind: "a directory",
-                    ..
-                }
-            ),
+            err.to_string()
+                .ends_with("it is a directory, not a regular file"),
             "{err}"
         );
+        assert_eq!(problem(err), FileProblem::NotRegular("a directory"));
         #[cfg(unix)]
         {
             let err = read_keyring_file(Path::new("/dev/zero"), 1 << 20).unwrap_err();
-            assert!(
-                matches!(
-                    err,
-                    KeyringError::NotAFile {
-                        kind: "a character device",
-                        ..
-                    }
-                ),
-                "{err}"
-            );
+            assert_eq!(problem(err), FileProblem::NotRegular("a character device"));
         }
     }
 
@@ -149,19 +137,13 @@ mod tests {
         let path = dir.path().join("k.json");
         std::fs::write(&path, "x".repeat(101)).unwrap();
         let err = read_keyring_file(&path, 100).unwrap_err();
-        assert!(
-            matches!(err, KeyringError::FileTooLarge { max: 100, .. }),
-            "{err}"
-        );
+        assert_eq!(problem(err), FileProblem::TooLarge { max: 100 });
         assert_eq!(&*read_keyring_file(&path, 101).unwrap(), &"x".repeat(101));
         std::fs::write(&path, " \n").unwrap();
         let err = read_keyring_file(&path, 100).unwrap_err();
         assert!(err.to_string().contains("the file is empty"), "{err}");
         std::fs::write(&path, b"{\xff}").unwrap();
         let err = read_keyring_file(&path, 100).unwrap_err();
-        assert!(
-            matches!(err, KeyringError::NotUtf8 { offset: 1, .. }),
-            "{err}"
-        );
+        assert_eq!(problem(err), FileProblem::NotUtf8 { offset: 1 });
     }
 }

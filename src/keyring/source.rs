@@ -7,16 +7,15 @@ use zeroize::Zeroizing;
 
 use super::Keyring;
 use crate::clock::{Clock, SystemClock};
-use crate::error::KeyringError;
+use crate::error::{EnvProblem, KeyringError};
 
 impl Keyring {
     /// Reads and validates a keyring file against the system clock.
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Io`] if the file cannot be read; [`KeyringError::NotAFile`],
-    /// [`KeyringError::FileTooLarge`] (over [`Keyring::MAX_FILE_LEN`]),
-    /// [`KeyringError::EmptyFile`] or [`KeyringError::NotUtf8`]; otherwise as
+    /// [`KeyringError::Io`] if the file cannot be read; [`KeyringError::File`] if it is not a
+    /// regular file, is over [`Keyring::MAX_FILE_LEN`], empty or not UTF-8; otherwise as
     /// [`Keyring::from_json`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyringError> {
         Self::from_file_with_clock(path, Arc::new(SystemClock))
@@ -57,13 +56,13 @@ impl Keyring {
             Err(std::env::VarError::NotPresent) => {
                 return Err(KeyringError::Env {
                     name: name.to_owned(),
-                    problem: "is not set",
+                    problem: EnvProblem::NotSet,
                 });
             }
             Err(std::env::VarError::NotUnicode(_)) => {
                 return Err(KeyringError::Env {
                     name: name.to_owned(),
-                    problem: "is not valid UTF-8",
+                    problem: EnvProblem::NotUnicode,
                 });
             }
         };

@@ -19,7 +19,7 @@ use sha2::{Digest as _, Sha256};
 use super::source::KeyringSource;
 use super::{KeyState, Keyring};
 use crate::clock::{Clock, SystemClock};
-use crate::error::KeyringError;
+use crate::error::{KeyringError, SharedError};
 
 mod watcher;
 
@@ -74,7 +74,7 @@ pub enum ReloadEvent {
         /// The generation still in force.
         generation: u64,
         /// Why.
-        error: String,
+        error: SharedError<KeyringError>,
     },
     /// The source loads again after a refusal, with the keyring already in force (the file
     /// was fixed back to the same content). A fix with new content is a `Reloaded`.
@@ -109,7 +109,7 @@ pub struct Status {
     /// The source, described.
     pub source: String,
     /// Why the last reload attempt was refused, if it was; cleared by the next good load.
-    pub last_error: Option<String>,
+    pub last_error: Option<SharedError<KeyringError>>,
     /// Since when a reload has been running, if one is (a source that hangs shows here).
     pub reloading_since: Option<SystemTime>,
     /// How many times the source has been read (loads, successful or not), the first
@@ -238,7 +238,7 @@ impl HotKeyringBuilder {
             };
             *lock(&shared.watcher) = watcher.transpose().map_err(|source| KeyringError::Io {
                 path: path.clone(),
-                source,
+                source: Arc::new(source),
             })?;
         }
         Ok(HotKeyring { shared })
@@ -292,8 +292,8 @@ struct Shared {
 /// What the last reload attempts said, for `status()` and for not repeating a warning.
 #[derive(Default)]
 struct Health {
-    /// The refusal in force: its message and when it was last logged.
-    refused: Option<(String, Instant)>,
+    /// The refusal in force and when it was last logged.
+    refused: Option<(SharedError<KeyringError>, Instant)>,
 }
 
 /// Lets one reload run at a time and tells since when it has been running. Unlike a mutex
@@ -432,7 +432,7 @@ impl HotKeyring {
         let last_error = lock(&self.shared.health)
             .refused
             .as_ref()
-            .map(|(message, _)| message.clone());
+            .map(|(error, _)| error.clone());
         let keyring = &snapshot.keyring;
         let now = keyring.now();
         let signing = keyring.signing_key().map(super::Key::id);
@@ -494,7 +494,7 @@ impl Shared {
                 (Ok(true), Some(self.publish(keyring)))
             }
             Err(error) => {
-                let event = self.refused(&error);
+                let event = self.refused(SharedError::new(error.clone()));
                 (Err(error), event)
             }
         };
@@ -508,12 +508,12 @@ impl Shared {
 
     /// Records a refusal; logs it and returns the event if the error is new, and logs it
     /// again only every few minutes while it persists.
-    fn refused(&self, error: &KeyringError) -> Option<ReloadEvent> {
-        let message = error.to_string();
+    fn refused(&self, error: SharedError<KeyringError>) -> Option<ReloadEvent> {
         let generation = self.current.load().generation;
         let mut health = lock(&self.health);
+        // The same message is the same refusal (a file that stays broken, polled again).
         let (is_new, due) = match &health.refused {
-            Some((same, logged)) if *same == message => {
+            Some((same, logged)) if *same == error => {
                 (false, logged.elapsed() >= REPEAT_REFUSAL_EVERY)
             }
             _ => (true, true),
@@ -525,12 +525,9 @@ impl Shared {
                 %error,
                 "tokenring: keyring refused; the previous one stays in force"
             );
-            health.refused = Some((message.clone(), Instant::now()));
+            health.refused = Some((error.clone(), Instant::now()));
         }
-        is_new.then_some(ReloadEvent::Refused {
-            generation,
-            error: message,
-        })
+        is_new.then_some(ReloadEvent::Refused { generation, error })
     }
 
     /// Clears a refusal; whether there was one (the source recovered).

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use subtle::ConstantTimeEq as _;
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::SignError;
+use crate::error::{SharedError, SignError};
 use crate::secret::Secret;
 use crate::verifier::DEFAULT_MAX_TOKEN_LEN;
 
@@ -236,7 +236,7 @@ pub enum RailsError {
     },
     /// The value does not decode as the requested type.
     #[error("signature valid, but the value does not decode as the requested type: {0}")]
-    InvalidValue(String),
+    InvalidValue(#[source] SharedError<serde_json::Error>),
 }
 
 /// What to bind into a Rails token besides its value.
@@ -379,7 +379,7 @@ impl RailsVerifier {
         let config = &self.configs[0];
         // Serialised straight from the value, so struct fields keep their order as in Ruby.
         let value =
-            serde_json::to_string(value).map_err(|e| SignError::Serialize(e.to_string()))?;
+            serde_json::to_string(value).map_err(|e| SignError::Serialize(SharedError::new(e)))?;
         let exp = match (options.expires_at, options.expires_in) {
             (Some(at), _) => Some(at),
             (None, Some(after)) => Some(
@@ -516,8 +516,8 @@ impl RailsVerifier {
             }
             None => None,
         };
-        let value =
-            serde_json::from_value(value).map_err(|e| RailsError::InvalidValue(e.to_string()))?;
+        let value = serde_json::from_value(value)
+            .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?;
         Ok((value, expires_at))
     }
 }

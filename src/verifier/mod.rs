@@ -23,7 +23,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::clock::unix_seconds;
 use crate::codec::native::{self, EnvelopeIn, EnvelopeOut};
-use crate::error::{Malformed, SignError, VerifyError};
+use crate::error::{Malformed, SharedError, SignError, VerifyError};
 use crate::keyring::{Computed, Keyring, KeyringRef};
 use derived::{DerivedKeys, DerivedMacs, derived_keys, key_and_mac};
 
@@ -207,7 +207,7 @@ impl Verifier {
             exp,
         };
         let json =
-            serde_json::to_vec(&envelope).map_err(|e| SignError::Serialize(e.to_string()))?;
+            serde_json::to_vec(&envelope).map_err(|e| SignError::Serialize(SharedError::new(e)))?;
         native::encode(key.id(), &json, mac, inner.max_token_len)
     }
 
@@ -307,7 +307,7 @@ fn decode_envelope<T: DeserializeOwned>(
             let envelope = serde_json::from_slice::<EnvelopeIn<'_, IgnoredAny>>(json)
                 .map_err(|_| VerifyError::Malformed(Malformed::Payload))?;
             check_claims(envelope.pur.as_deref(), envelope.exp, purpose, now, leeway)?;
-            Err(VerifyError::InvalidValue(value_error.to_string()))
+            Err(VerifyError::InvalidValue(SharedError::new(value_error)))
         }
     }
 }
