@@ -97,7 +97,7 @@ impl<T> Verified<T> {
     }
 }
 
-/// Passed to a [`VerifierBuilder::on_rotation`] hook when a token verifies with a key that is
+/// Passed to a [`VerifierBuilder::on_rotation`](super::VerifierBuilder::on_rotation) hook when a token verifies with a key that is
 /// not the one signing now, so the application can re-issue it (Rails' `on_rotation`).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
