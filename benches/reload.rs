@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tokenring::{HotKeyring, Key, Keyring, KeysSource, Secret, TokenOptions, Verifier, WatchMode};
+use tokenring::hot::WatchMode;
+use tokenring::keyring::KeysSource;
+use tokenring::{HotKeyring, Key, Keyring, Secret, TokenOptions, Verifier};
 
 const SAMPLES: usize = 1_000_000;
 

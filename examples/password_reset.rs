@@ -29,7 +29,8 @@ use axum::routing::{get, post};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::json;
-use tokenring::{FileSource, FindError, HotKeyring, Record, TokenFor, Verifiers, VerifyError};
+use tokenring::record::FindError;
+use tokenring::{FileSource, HotKeyring, Record, TokenFor, Verifiers, VerifyError};
 
 #[derive(Clone, Debug)]
 struct User {

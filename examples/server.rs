@@ -218,7 +218,7 @@ async fn main() -> std::process::ExitCode {
         }
     };
     let app = App {
-        verifier: Verifier::new(&keyring, tokenring::DEFAULT_SALT),
+        verifier: Verifier::new(&keyring, tokenring::Verifier::DEFAULT_SALT),
         keyring: keyring.clone(),
     };
     let router = Router::new()

@@ -30,7 +30,7 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
-/// use tokenring::{Clock, ManualClock};
+/// use tokenring::clock::{Clock, ManualClock};
 ///
 /// let clock = ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000));
 /// clock.advance(Duration::from_secs(60));

@@ -3,6 +3,8 @@
 //! Messages name the key id, the field and what was expected; they never contain key
 //! material.
 
+pub use crate::algorithm::UnknownAlgorithm;
+
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -37,7 +37,7 @@ pub struct Unverified {
 /// let claims = tokenring::inspect::decode_unverified(token)?;
 /// assert_eq!(claims.value, 42);
 /// assert_eq!(claims.purpose.as_deref(), Some("login"));
-/// # Ok::<(), tokenring::Malformed>(())
+/// # Ok::<(), tokenring::error::Malformed>(())
 /// ```
 ///
 /// # Errors

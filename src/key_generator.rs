@@ -11,9 +11,6 @@ use sha2::Sha256;
 use crate::error::SecretError;
 use crate::secret::Secret;
 
-/// The longest output HKDF-SHA256 can produce (RFC 5869 §2.3: 255 × hash length).
-pub const MAX_KEY_LEN: usize = 255 * 32;
-
 /// Derives per-purpose keys from a master key, like Rails' `KeyGenerator` but with HKDF.
 ///
 /// `generate_key(salt, len)` is HKDF-SHA256 with the master key as input keying material,
@@ -29,7 +26,7 @@ pub const MAX_KEY_LEN: usize = 255 * 32;
 /// let reset = generator.generate_key(b"password_reset", 32)?;
 /// let confirm = generator.generate_key(b"email_confirm", 32)?;
 /// assert_ne!(reset, confirm);
-/// # Ok::<(), tokenring::SecretError>(())
+/// # Ok::<(), tokenring::error::SecretError>(())
 /// ```
 pub struct KeyGenerator {
     // Holds the extracted pseudorandom key; expand is all that runs per derivation.
@@ -37,6 +34,9 @@ pub struct KeyGenerator {
 }
 
 impl KeyGenerator {
+    /// The longest output HKDF-SHA256 can produce (RFC 5869 §2.3: 255 × hash length).
+    pub const MAX_KEY_LEN: usize = 255 * 32;
+
     /// A generator over `master` with an empty extract salt.
     ///
     /// # Errors
@@ -63,12 +63,12 @@ impl KeyGenerator {
     ///
     /// # Errors
     ///
-    /// [`SecretError::InvalidLength`] if `len` is 0 or above [`MAX_KEY_LEN`].
+    /// [`SecretError::InvalidLength`] if `len` is 0 or above [`Self::MAX_KEY_LEN`].
     pub fn generate_key(&self, salt: &[u8], len: usize) -> Result<Secret, SecretError> {
-        if len == 0 || len > MAX_KEY_LEN {
+        if len == 0 || len > Self::MAX_KEY_LEN {
             return Err(SecretError::InvalidLength {
                 len,
-                max: MAX_KEY_LEN,
+                max: Self::MAX_KEY_LEN,
             });
         }
         let mut okm = vec![0u8; len];
@@ -76,7 +76,7 @@ impl KeyGenerator {
             .expand(salt, &mut okm)
             .map_err(|_| SecretError::InvalidLength {
                 len,
-                max: MAX_KEY_LEN,
+                max: Self::MAX_KEY_LEN,
             })?;
         Ok(Secret::from_bytes(okm))
     }
@@ -178,10 +178,17 @@ mod tests {
         ));
         let generator = KeyGenerator::new(&Secret::from_bytes([1; 32])).unwrap();
         assert!(generator.generate_key(b"s", 0).is_err());
-        assert!(generator.generate_key(b"s", MAX_KEY_LEN + 1).is_err());
+        assert!(
+            generator
+                .generate_key(b"s", KeyGenerator::MAX_KEY_LEN + 1)
+                .is_err()
+        );
         assert_eq!(
-            generator.generate_key(b"s", MAX_KEY_LEN).unwrap().len(),
-            MAX_KEY_LEN
+            generator
+                .generate_key(b"s", KeyGenerator::MAX_KEY_LEN)
+                .unwrap()
+                .len(),
+            KeyGenerator::MAX_KEY_LEN
         );
     }
 }

@@ -32,22 +32,29 @@
 //! - [`Secret`]: key bytes that zeroize on drop and never print.
 //! - [`KeyGenerator`]: HKDF-SHA256 derivation of per-purpose keys from a master key.
 //! - [`Key`] and [`Keyring`]: keys with `activates_at` / `expires_at` / `disabled`, and the
-//!   validated, immutable snapshot of them a process trusts. The newest active key signs;
-//!   pending and active keys verify; expired and disabled keys are rejected.
+//!   validated, immutable snapshot of them a process trusts. Among the keys active now, the
+//!   one with the latest `activates_at` signs; pending and active keys verify; expired and
+//!   disabled keys are rejected.
 //! - [`Verifier`]: signs with the current key and verifies with any key that still verifies,
 //!   found by the id in the token. [`Verified`] says which key it was and whether it is
 //!   still the current one.
-//! - [`KeyringSource`]: where a keyring comes from — [`FileSource`], [`EnvSource`],
-//!   [`KeysSource`], or your own.
+//! - [`KeyringSource`]: where a keyring comes from — [`FileSource`],
+//!   [`keyring::EnvSource`], [`keyring::KeysSource`], or your own.
 //! - `HotKeyring` (feature `watch`): a keyring that follows its source, swapped whole through
 //!   `arc-swap` so verifiers never lock; a broken new file never replaces a good keyring.
+//!   Its configuration and reports are in `hot`.
 //! - [`Verifiers`]: one verifier per name (salt) with defaults and per-name overrides.
 //! - [`Record`], signed ids ([`Verifiers::signed_id`], [`Verifiers::find_signed`]) and
 //!   [`TokenFor`] (Rails' `generates_token_for`): tokens for records of any database layer.
 //! - [`inspect`]: decode without verifying, for debugging.
 //!
-//! The token format is specified byte by byte in `docs/FORMAT.md`; the keyring file format in
-//! `keyrings/README.md`; the threat model in `SECURITY.md`.
+//! # Where things are
+//!
+//! The crate root holds what most programs name. The rest is grouped by concern:
+//! [`keyring`] (keys, sources, the handle verifiers take), [`verifier`] (options, builders,
+//! the registry's configuration), [`record`] (finder outcomes), [`error`] (every error and
+//! what it nests), [`clock`] (the clock key states are read against, and a manual one for
+//! tests), `hot` (feature `watch`) and `rails` (feature `rails`). The guides are in [`docs`].
 //!
 //! # Features
 //!
@@ -59,36 +66,39 @@
 #![deny(missing_docs)]
 
 mod algorithm;
-mod clock;
+pub mod clock;
 mod codec;
-mod error;
+pub mod error;
+#[cfg(feature = "watch")]
+pub mod hot;
 pub mod inspect;
 mod key_generator;
-mod keyring;
+pub mod keyring;
 #[cfg(feature = "rails")]
 pub mod rails;
-mod record;
+pub mod record;
 mod secret;
-mod verifier;
+pub mod verifier;
 
-pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{
-    EntryError, EnvProblem, FileProblem, KeyRef, KeyringError, Malformed, SecretError, SharedError,
-    SignError, ValueShape, VerifyError,
-};
-pub use key_generator::{KeyGenerator, MAX_KEY_LEN};
-pub use keyring::{EnvSource, FileSource, KeyringRef, KeyringSource, KeysSource};
+/// The guides: the token format byte by byte, rotating keys across a fleet, Rails
+/// compatibility, and the keyring file format.
+pub mod docs {
+    #[doc = include_str!("../docs/FORMAT.md")]
+    pub mod format {}
+    #[doc = include_str!("../docs/ROTATION.md")]
+    pub mod rotation {}
+    #[doc = include_str!("../docs/RAILS.md")]
+    pub mod rails {}
+    #[doc = include_str!("../keyrings/README.md")]
+    pub mod keyring_files {}
+}
+
+pub use algorithm::Algorithm;
+pub use error::{KeyringError, SignError, VerifyError};
+pub use key_generator::KeyGenerator;
 #[cfg(feature = "watch")]
-pub use keyring::{
-    HotKeyring, HotKeyringBuilder, KeyStatus, ReloadEvent, Snapshot, Status, WatchMode,
-};
-pub use keyring::{Key, KeyState, Keyring};
-pub use record::{
-    FindError, Found, Record, SIGNED_ID_VERIFIER, TOKEN_FOR_VERIFIER, TokenFor, TokenForBuilder,
-};
+pub use keyring::HotKeyring;
+pub use keyring::{FileSource, Key, KeyState, Keyring, KeyringSource};
+pub use record::{Record, TokenFor};
 pub use secret::Secret;
-pub use verifier::{
-    DEFAULT_MAX_TOKEN_LEN, DEFAULT_SALT, Expiry, Rotated, TokenOptions, Verified, Verifier,
-    VerifierBuilder, VerifierConfig, Verifiers, VerifiersBuilder,
-};
+pub use verifier::{TokenOptions, Verified, Verifier, Verifiers};

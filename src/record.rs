@@ -27,11 +27,6 @@ use serde_json::Value;
 use crate::error::{SharedError, SignError, VerifyError};
 use crate::verifier::{TokenOptions, Verified, Verifier, Verifiers};
 
-/// The verifier name signed ids use unless a record type picks another.
-pub const SIGNED_ID_VERIFIER: &str = "signed_id";
-/// The verifier name `TokenFor` definitions use unless a record type picks another.
-pub const TOKEN_FOR_VERIFIER: &str = "token_for";
-
 /// A record type tokens can be made for. Implement it for your model:
 ///
 /// ```
@@ -60,7 +55,7 @@ pub trait Record {
 
     /// The named verifier signed ids of this type use.
     fn signed_id_verifier() -> &'static str {
-        SIGNED_ID_VERIFIER
+        Verifiers::SIGNED_ID
     }
 
     /// Expiry for signed ids made without one (`None`: the verifier's default).
@@ -70,7 +65,7 @@ pub trait Record {
 
     /// The named verifier `TokenFor` definitions of this type use.
     fn token_for_verifier() -> &'static str {
-        TOKEN_FOR_VERIFIER
+        Verifiers::TOKEN_FOR
     }
 }
 
@@ -272,7 +267,8 @@ impl<R: Record> TokenForBuilder<R> {
 /// ```
 /// use std::convert::Infallible;
 /// use std::time::Duration;
-/// use tokenring::{FindError, Key, Keyring, Record, Secret, Verifiers};
+/// use tokenring::{Key, Keyring, Record, Secret, Verifiers};
+/// use tokenring::record::FindError;
 ///
 /// #[derive(Clone)]
 /// struct User { id: i64, password_hash: String }
@@ -307,6 +303,19 @@ pub struct TokenFor<R> {
     expires_in: Option<Duration>,
     fingerprint: Option<Fingerprint<R>>,
     record: PhantomData<fn(&R)>,
+}
+
+// By hand: a derive would ask `R: Clone`, which a definition never needs.
+impl<R> Clone for TokenFor<R> {
+    fn clone(&self) -> Self {
+        Self {
+            verifier: self.verifier.clone(),
+            full_purpose: self.full_purpose.clone(),
+            expires_in: self.expires_in,
+            fingerprint: self.fingerprint.clone(),
+            record: PhantomData,
+        }
+    }
 }
 
 impl<R: Record> TokenFor<R> {

@@ -29,7 +29,7 @@ pub(crate) const SECRET_BASE64: base64::engine::GeneralPurpose =
 /// let secret = Secret::from_base64("YW4gZXhhbXBsZSBzZWNyZXQgb2YgMzIgYnl0ZXMhISE=")?;
 /// assert_eq!(secret.len(), 32);
 /// assert_eq!(format!("{secret:?}"), "Secret(<redacted>, 32 bytes)");
-/// # Ok::<(), tokenring::SecretError>(())
+/// # Ok::<(), tokenring::error::SecretError>(())
 /// ```
 ///
 /// # Security

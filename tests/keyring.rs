@@ -6,10 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use common::{hours, t0};
-use tokenring::{
-    Algorithm, EntryError, EnvProblem, KeyState, Keyring, KeyringError, ManualClock, Secret,
-    SecretError, TokenOptions, Verifier,
-};
+use tokenring::clock::ManualClock;
+use tokenring::error::{EntryError, EnvProblem, SecretError};
+use tokenring::{Algorithm, KeyState, Keyring, KeyringError, Secret, TokenOptions, Verifier};
 
 const S32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
@@ -354,7 +353,7 @@ fn from_file_and_from_env() {
 fn keyrings_from_code_are_validated_the_same_way() {
     use tokenring::Key;
     let clock = Arc::new(ManualClock::new(t0()));
-    let short = Keyring::with_clock(
+    let short = Keyring::new_with_clock(
         vec![Key::new("a", Secret::from_bytes([1; 31]))],
         clock.clone(),
     );
@@ -365,7 +364,7 @@ fn keyrings_from_code_are_validated_the_same_way() {
             ..
         })
     ));
-    let dup = Keyring::with_clock(
+    let dup = Keyring::new_with_clock(
         vec![
             Key::new("a", Secret::from_bytes([1; 32])),
             Key::new("a", Secret::from_bytes([2; 32])),
@@ -379,7 +378,7 @@ fn keyrings_from_code_are_validated_the_same_way() {
             ..
         })
     ));
-    let bad_id = Keyring::with_clock(
+    let bad_id = Keyring::new_with_clock(
         vec![Key::new("a.b", Secret::from_bytes([1; 32]))],
         clock.clone(),
     );
@@ -390,7 +389,7 @@ fn keyrings_from_code_are_validated_the_same_way() {
             ..
         })
     ));
-    let expired = Keyring::with_clock(
+    let expired = Keyring::new_with_clock(
         vec![Key::new("a", Secret::from_bytes([1; 32])).with_expires_at(Some(t0() - hours(1)))],
         clock,
     );
@@ -408,7 +407,7 @@ fn key_times_are_whole_seconds_so_files_round_trip() {
     let key = key.with_expires_at(Some(expires));
     let clock = Arc::new(ManualClock::new(t0() - hours(1)));
     assert!(matches!(
-        Keyring::with_clock(vec![key], clock.clone()),
+        Keyring::new_with_clock(vec![key], clock.clone()),
         Err(KeyringError::Entry {
             error: EntryError::ExpiresBeforeActivation,
             ..
@@ -417,7 +416,7 @@ fn key_times_are_whole_seconds_so_files_round_trip() {
     let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_800);
     let key = Key::new("a", Secret::from_bytes([1; 32])).with_expires_at(Some(far));
     assert!(matches!(
-        Keyring::with_clock(vec![key], clock),
+        Keyring::new_with_clock(vec![key], clock),
         Err(KeyringError::Entry {
             error: EntryError::TimeOutOfRange("expires_at"),
             ..

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use common::{hours, key, keyring, t0};
 use proptest::prelude::*;
-use tokenring::{FindError, Keyring, ManualClock, Record, VerifierConfig, Verifiers, VerifyError};
+use tokenring::clock::ManualClock;
+use tokenring::record::FindError;
+use tokenring::verifier::VerifierConfig;
+use tokenring::{Keyring, Record, Verifiers, VerifyError};
 
 #[derive(Debug, Clone, PartialEq)]
 struct User {
@@ -129,7 +132,7 @@ fn signed_id_round_trip_and_every_failure() {
 #[test]
 fn per_class_verifier_keyring_and_expiry() {
     let (main, clock) = keyring(vec![key("main", 1)]);
-    let invites_keyring = Keyring::with_clock(vec![key("inv", 9)], clock.clone()).unwrap();
+    let invites_keyring = Keyring::new_with_clock(vec![key("inv", 9)], clock.clone()).unwrap();
     let verifiers = Verifiers::builder(main)
         .configure("invites", VerifierConfig::new().keyring(invites_keyring))
         .build();

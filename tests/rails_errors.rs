@@ -134,8 +134,9 @@ proptest! {
 fn rails_secrets_in_a_keyring_rotate_like_native_keys() {
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
+    use tokenring::clock::ManualClock;
     use tokenring::rails::RailsDigest;
-    use tokenring::{Key, Keyring, ManualClock};
+    use tokenring::{Key, Keyring};
 
     let t0 = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let clock = Arc::new(ManualClock::new(t0));
@@ -145,7 +146,7 @@ fn rails_secrets_in_a_keyring_rotate_like_native_keys() {
         Key::new("now", Secret::from_bytes([1; 64])),
         Key::new("gone", Secret::from_bytes([3; 64])).with_disabled(true),
     ];
-    let keyring = Keyring::with_clock(keys, clock.clone()).unwrap();
+    let keyring = Keyring::new_with_clock(keys, clock.clone()).unwrap();
     let config = |secret| RailsConfig::new(secret).digest(RailsDigest::Sha256);
     let before = RailsVerifier::from_keyring(&keyring, config).unwrap();
     let by_now = before.generate(&1, RailsOptions::new()).unwrap();
@@ -185,7 +186,7 @@ fn rails_secrets_in_a_keyring_rotate_like_native_keys() {
 fn expiry_boundary_as_rails_decides() {
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
-    use tokenring::ManualClock;
+    use tokenring::clock::ManualClock;
 
     // Rails: expired when `Time.now.utc >= exp`, exp kept to the millisecond (truncated).
     let exp = UNIX_EPOCH + Duration::from_millis(4_102_444_800_123);

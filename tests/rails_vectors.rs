@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokenring::ManualClock;
 use tokenring::Secret;
+use tokenring::clock::ManualClock;
 use tokenring::rails::{
     Envelope, KdfDigest, RailsApp, RailsConfig, RailsError, RailsKeyGenerator, RailsOptions,
     RailsVerifier, RailsVersion, signed_id_purpose, token_for_purpose,

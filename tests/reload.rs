@@ -11,15 +11,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{hours, key, t0};
-use tokenring::{
-    FileSource, HotKeyring, Key, Keyring, ManualClock, ReloadEvent, TokenOptions, Verifier,
-    VerifyError, WatchMode,
-};
+use tokenring::clock::ManualClock;
+use tokenring::hot::{ReloadEvent, WatchMode};
+use tokenring::{FileSource, HotKeyring, Key, Keyring, TokenOptions, Verifier, VerifyError};
 
 const WITHIN: Duration = Duration::from_secs(1);
 
 fn json(keys: Vec<Key>) -> String {
-    Keyring::with_clock(keys, Arc::new(ManualClock::new(t0())))
+    Keyring::new_with_clock(keys, Arc::new(ManualClock::new(t0())))
         .unwrap()
         .to_json()
         .to_string()
@@ -355,7 +354,7 @@ fn concurrent_readers_during_hundreds_of_rewrites() {
     let keys = |signing: usize, n: usize| {
         let mut keys: Vec<Key> = (0..8).map(|i| key(&format!("k{i}"), i as u8 + 1)).collect();
         keys.rotate_left(signing % 8); // the first in the file signs
-        let ring = Keyring::with_clock(keys, Arc::new(ManualClock::new(t0()))).unwrap();
+        let ring = Keyring::new_with_clock(keys, Arc::new(ManualClock::new(t0()))).unwrap();
         ring.with_description(Some(format!("write {n}")))
             .to_json()
             .to_string()
@@ -500,7 +499,8 @@ fn refusals_are_traced_and_listeners_may_read_the_status() {
 #[test]
 fn status_does_not_wait_for_a_reload_in_progress() {
     use std::sync::mpsc;
-    use tokenring::{Clock, KeyringError, KeyringSource};
+    use tokenring::clock::Clock;
+    use tokenring::{KeyringError, KeyringSource};
 
     /// A secrets manager whose second answer waits until the test releases it.
     struct Blocking {
@@ -514,7 +514,7 @@ fn status_does_not_wait_for_a_reload_in_progress() {
                 self.entered.lock().unwrap().send(()).unwrap();
                 self.release.lock().unwrap().recv().unwrap();
             }
-            Keyring::with_clock(vec![key("k1", 1)], clock)
+            Keyring::new_with_clock(vec![key("k1", 1)], clock)
         }
         fn describe(&self) -> String {
             "blocking secrets manager".to_owned()
@@ -663,7 +663,7 @@ fn a_fifo_at_the_path_is_refused_without_blocking() {
     );
     match s.hot.reload() {
         Err(tokenring::KeyringError::File {
-            problem: tokenring::FileProblem::NotRegular("a FIFO"),
+            problem: tokenring::error::FileProblem::NotRegular("a FIFO"),
             ..
         }) => {}
         other => panic!("{other:?}"),
@@ -708,7 +708,8 @@ fn oversized_files_and_too_many_keys_are_refused() {
 #[test]
 fn reload_gives_up_on_a_reload_that_hangs_and_status_shows_it() {
     use std::sync::mpsc;
-    use tokenring::{Clock, KeyringError, KeyringSource};
+    use tokenring::clock::Clock;
+    use tokenring::{KeyringError, KeyringSource};
 
     struct Hanging {
         calls: AtomicUsize,
@@ -721,7 +722,7 @@ fn reload_gives_up_on_a_reload_that_hangs_and_status_shows_it() {
                 self.entered.lock().unwrap().send(()).unwrap();
                 self.release.lock().unwrap().recv().unwrap();
             }
-            Keyring::with_clock(vec![key("k1", 1)], clock)
+            Keyring::new_with_clock(vec![key("k1", 1)], clock)
         }
         fn describe(&self) -> String {
             "a hung mount".to_owned()
@@ -777,7 +778,7 @@ fn a_zero_poll_interval_does_not_spin() {
 fn demo_keyrings_are_flagged() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keyring.json");
-    let demo = Keyring::with_clock(vec![key("k1", 1)], Arc::new(ManualClock::new(t0())))
+    let demo = Keyring::new_with_clock(vec![key("k1", 1)], Arc::new(ManualClock::new(t0())))
         .unwrap()
         .with_demo(true);
     std::fs::write(&path, demo.to_json()).unwrap();

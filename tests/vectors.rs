@@ -5,9 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::Value;
-use tokenring::{
-    Algorithm, Key, KeyGenerator, Keyring, ManualClock, Secret, TokenOptions, Verifier,
-};
+use tokenring::clock::ManualClock;
+use tokenring::{Algorithm, Key, KeyGenerator, Keyring, Secret, TokenOptions, Verifier};
 
 fn vectors() -> Vec<Value> {
     let text = std::fs::read_to_string(concat!(
@@ -50,7 +49,7 @@ fn native_v1_vectors() {
         let now = UNIX_EPOCH + Duration::from_secs(exp.unwrap_or(1_700_000_000).saturating_sub(1));
         let clock = Arc::new(ManualClock::new(now));
         let key = Key::new(v["key"]["id"].as_str().unwrap(), secret).with_algorithm(algorithm);
-        let keyring = Keyring::with_clock(vec![key], clock).unwrap();
+        let keyring = Keyring::new_with_clock(vec![key], clock).unwrap();
         let verifier = Verifier::new(keyring, salt);
 
         let mut options = TokenOptions::new();

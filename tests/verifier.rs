@@ -8,10 +8,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use common::{hours, key, keyring, t0};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tokenring::{
-    Algorithm, KeyState, Keyring, Malformed, ManualClock, SignError, TokenOptions, Verifier,
-    VerifyError,
-};
+use tokenring::clock::ManualClock;
+use tokenring::error::Malformed;
+use tokenring::{Algorithm, KeyState, Keyring, SignError, TokenOptions, Verifier, VerifyError};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 struct Claims {
@@ -427,7 +426,7 @@ fn a_64_key_keyring_finds_keys_by_id() {
     assert_eq!(ring.signing_key().unwrap().id(), "k0");
     let verifier = Verifier::new(ring.clone(), "s");
     for i in [0u8, 31, 63] {
-        let single = Keyring::with_clock(
+        let single = Keyring::new_with_clock(
             vec![key(&format!("k{i}"), i)],
             Arc::new(ManualClock::new(t0())),
         )

@@ -2,7 +2,8 @@
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, UNIX_EPOCH};
 
-use tokenring::{Algorithm, Key, Keyring, ManualClock, Secret, Verifier};
+use tokenring::{Algorithm, Key, Keyring, Secret, Verifier};
+use tokenring::clock::ManualClock;
 
 pub static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     let clock = Arc::new(ManualClock::new(
@@ -14,5 +15,5 @@ pub static VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
         Key::new("k512", Secret::from_bytes([3; 32])).with_algorithm(Algorithm::Hs512),
         Key::new("gone", Secret::from_bytes([4; 32])).with_disabled(true),
     ];
-    Verifier::new(Keyring::with_clock(keys, clock).unwrap(), "fuzz")
+    Verifier::new(Keyring::new_with_clock(keys, clock).unwrap(), "fuzz")
 });

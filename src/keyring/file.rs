@@ -114,7 +114,7 @@ impl Keyring {
             .enumerate()
             .map(|(index, entry)| parse_entry(index, entry))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::with_clock(keys, clock)?
+        Ok(Self::new_with_clock(keys, clock)?
             .with_description(document.description)
             .with_demo(document.demo))
     }

@@ -13,15 +13,13 @@ mod handle;
 mod read;
 mod source;
 #[cfg(feature = "watch")]
-mod watch;
+pub(crate) mod watch;
 
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
 pub use source::{EnvSource, FileSource, KeyringSource, KeysSource};
 #[cfg(feature = "watch")]
-pub use watch::{
-    HotKeyring, HotKeyringBuilder, KeyStatus, ReloadEvent, Snapshot, Status, WatchMode,
-};
+pub use watch::HotKeyring;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -236,9 +234,9 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// See [`Keyring::with_clock`].
+    /// See [`Keyring::new_with_clock`].
     pub fn new(keys: Vec<Key>) -> Result<Self, KeyringError> {
-        Self::with_clock(keys, Arc::new(SystemClock))
+        Self::new_with_clock(keys, Arc::new(SystemClock))
     }
 
     /// Validates `keys`; their states will be read from `clock`.
@@ -250,7 +248,7 @@ impl Keyring {
     /// not after `activates_at`, or [`KeyringError::NoUsableKey`] if no key
     /// verifies now. A keyring whose keys are all pending is valid: it verifies and cannot
     /// sign.
-    pub fn with_clock(keys: Vec<Key>, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
+    pub fn new_with_clock(keys: Vec<Key>, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
         if keys.is_empty() {
             return Err(KeyringError::NoKeys);
         }

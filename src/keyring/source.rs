@@ -18,20 +18,7 @@ impl Keyring {
     /// regular file, is over [`Keyring::MAX_FILE_LEN`], empty or not UTF-8; otherwise as
     /// [`Keyring::from_json`].
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyringError> {
-        Self::from_file_with_clock(path, Arc::new(SystemClock))
-    }
-
-    /// Reads and validates a keyring file; key states will be read from `clock`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Keyring::from_file`].
-    pub fn from_file_with_clock(
-        path: impl AsRef<Path>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, KeyringError> {
-        let text = super::read::read_keyring_file(path.as_ref(), Self::MAX_FILE_LEN)?;
-        Self::from_json_with_clock(&text, clock)
+        FileSource::new(path.as_ref()).load(Arc::new(SystemClock))
     }
 
     /// Reads and validates a keyring from the JSON in environment variable `name`, against
@@ -42,31 +29,7 @@ impl Keyring {
     /// [`KeyringError::Env`] if the variable is unset or not UTF-8, otherwise as
     /// [`Keyring::from_json`].
     pub fn from_env(name: &str) -> Result<Self, KeyringError> {
-        Self::from_env_with_clock(name, Arc::new(SystemClock))
-    }
-
-    /// As [`Keyring::from_env`], with key states read from `clock`.
-    ///
-    /// # Errors
-    ///
-    /// As [`Keyring::from_env`].
-    pub fn from_env_with_clock(name: &str, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
-        let text = match std::env::var(name) {
-            Ok(text) => Zeroizing::new(text),
-            Err(std::env::VarError::NotPresent) => {
-                return Err(KeyringError::Env {
-                    name: name.to_owned(),
-                    problem: EnvProblem::NotSet,
-                });
-            }
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(KeyringError::Env {
-                    name: name.to_owned(),
-                    problem: EnvProblem::NotUnicode,
-                });
-            }
-        };
-        Self::from_json_with_clock(&text, clock)
+        EnvSource::new(name).load(Arc::new(SystemClock))
     }
 }
 
@@ -77,7 +40,8 @@ impl Keyring {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use tokenring::{Clock, Keyring, KeyringError, KeyringSource};
+/// use tokenring::{Keyring, KeyringError, KeyringSource};
+/// use tokenring::clock::Clock;
 ///
 /// /// Keyrings fetched from a secrets manager (here a stand-in closure).
 /// struct SecretsManager {
@@ -96,7 +60,7 @@ impl Keyring {
 /// let source = SecretsManager {
 ///     fetch: Box::new(|| r#"{"keys": [{"id": "k1", "secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]}"#.to_owned()),
 /// };
-/// let keyring = source.load(Arc::new(tokenring::SystemClock))?;
+/// let keyring = source.load(Arc::new(tokenring::clock::SystemClock))?;
 /// assert_eq!(keyring.keys()[0].id(), "k1");
 /// # Ok::<(), KeyringError>(())
 /// ```
@@ -176,7 +140,22 @@ impl EnvSource {
 
 impl KeyringSource for EnvSource {
     fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
-        Keyring::from_env_with_clock(&self.name, clock)
+        let text = match std::env::var(&self.name) {
+            Ok(text) => Zeroizing::new(text),
+            Err(std::env::VarError::NotPresent) => {
+                return Err(KeyringError::Env {
+                    name: self.name.clone(),
+                    problem: EnvProblem::NotSet,
+                });
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(KeyringError::Env {
+                    name: self.name.clone(),
+                    problem: EnvProblem::NotUnicode,
+                });
+            }
+        };
+        Keyring::from_json_with_clock(&text, clock)
     }
 
     fn describe(&self) -> String {
@@ -199,7 +178,7 @@ impl KeysSource {
 
 impl KeyringSource for KeysSource {
     fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
-        Keyring::with_clock(self.keys.clone(), clock)
+        Keyring::new_with_clock(self.keys.clone(), clock)
     }
 
     fn describe(&self) -> String {

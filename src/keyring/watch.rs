@@ -25,6 +25,23 @@ mod watcher;
 
 use watcher::Watcher;
 
+/// The snapshot in force, as [`HotKeyring::load`] returns it: a cheap guard (an `arc-swap`
+/// load) that dereferences to the [`Snapshot`].
+pub struct Loaded(Guard<Arc<Snapshot>>);
+
+impl std::ops::Deref for Loaded {
+    type Target = Snapshot;
+    fn deref(&self) -> &Snapshot {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Snapshot::fmt(self, f)
+    }
+}
+
 /// One published keyring and when it was published.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -258,7 +275,7 @@ fn warn_demo(source: &str) {
 /// once per new snapshot.
 ///
 /// ```no_run
-/// use tokenring::{HotKeyring, FileSource, Verifier};
+/// use tokenring::{FileSource, HotKeyring, Verifier};
 ///
 /// let keyring = HotKeyring::builder(FileSource::new("/etc/app/keyring.json")).build()?;
 /// let resets = Verifier::builder(&keyring).salt("password_reset").build();
@@ -385,10 +402,10 @@ impl HotKeyring {
         }
     }
 
-    /// The snapshot in force: one lock-free load. Hold the guard briefly (per request), not
-    /// across reloads.
-    pub fn load(&self) -> Guard<Arc<Snapshot>> {
-        self.shared.current.load()
+    /// The snapshot in force: one lock-free load. Hold it briefly (per request), not across
+    /// reloads; [`HotKeyring::keyring`] gives an `Arc` to keep.
+    pub fn load(&self) -> Loaded {
+        Loaded(self.shared.current.load())
     }
 
     /// The keyring in force, as an `Arc` to keep.

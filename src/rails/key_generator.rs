@@ -42,7 +42,7 @@ impl std::str::FromStr for KdfDigest {
 /// let generator = RailsKeyGenerator::new("my secret_key_base", KdfDigest::Sha256, 1000)?;
 /// let secret = generator.generate_key("active_record/signed_id", 64);
 /// assert_eq!(secret.len(), 64);
-/// # Ok::<(), tokenring::SecretError>(())
+/// # Ok::<(), tokenring::error::SecretError>(())
 /// ```
 pub struct RailsKeyGenerator {
     secret_key_base: Secret,

@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq as _;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{SharedError, SignError};
 use crate::secret::Secret;
-use crate::verifier::DEFAULT_MAX_TOKEN_LEN;
+use crate::verifier::Verifier;
 
 /// The HMAC digest (`digest:` option). Rails' own default is SHA1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -315,7 +315,7 @@ impl RailsVerifier {
     pub fn new(primary: RailsConfig) -> Self {
         Self {
             configs: vec![primary],
-            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            max_token_len: Verifier::DEFAULT_MAX_TOKEN_LEN,
             clock: std::sync::Arc::new(SystemClock),
         }
     }

@@ -51,9 +51,12 @@ impl RailsApp {
     ///
     /// # Errors
     ///
-    /// [`SecretError::Empty`](crate::SecretError::Empty) for an empty `secret_key_base`,
+    /// [`SecretError::Empty`](crate::error::SecretError::Empty) for an empty `secret_key_base`,
     /// as [`RailsKeyGenerator::new`].
-    pub fn new(secret_key_base: &str, version: RailsVersion) -> Result<Self, crate::SecretError> {
+    pub fn new(
+        secret_key_base: &str,
+        version: RailsVersion,
+    ) -> Result<Self, crate::error::SecretError> {
         let digest = match version {
             RailsVersion::V6_1 => KdfDigest::Sha1,
             RailsVersion::V7_2 => KdfDigest::Sha256,

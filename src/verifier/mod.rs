@@ -27,12 +27,6 @@ use crate::error::{Malformed, SharedError, SignError, VerifyError};
 use crate::keyring::{Computed, Keyring, KeyringRef};
 use derived::{DerivedKeys, DerivedMacs, derived_keys, key_and_mac};
 
-/// The salt a verifier uses unless given one.
-pub const DEFAULT_SALT: &str = "tokenring";
-
-/// The default cap on token length, checked before anything else.
-pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
-
 type RotationHook = Arc<dyn Fn(&Rotated<'_>) + Send + Sync>;
 
 /// Configures a [`Verifier`]; see [`Verifier::builder`].
@@ -47,14 +41,14 @@ pub struct VerifierBuilder {
 }
 
 impl VerifierBuilder {
-    /// The purpose label keys are derived for ([`DEFAULT_SALT`] unless set). Verifiers with
+    /// The purpose label keys are derived for ([`Verifier::DEFAULT_SALT`] unless set). Verifiers with
     /// different salts never accept each other's tokens.
     pub fn salt(mut self, salt: impl Into<String>) -> Self {
         self.salt = salt.into();
         self
     }
 
-    /// Longest token accepted, in bytes ([`DEFAULT_MAX_TOKEN_LEN`] unless set); also the
+    /// Longest token accepted, in bytes ([`Verifier::DEFAULT_MAX_TOKEN_LEN`] unless set); also the
     /// longest one [`Verifier::generate`] will mint.
     pub fn max_token_len(mut self, max: usize) -> Self {
         self.max_token_len = max;
@@ -130,6 +124,12 @@ struct Inner {
 }
 
 impl Verifier {
+    /// The salt a verifier uses unless given one.
+    pub const DEFAULT_SALT: &str = "tokenring";
+
+    /// The default cap on token length, checked before anything else.
+    pub const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
+
     /// A verifier with default settings for `salt`.
     pub fn new(keyring: impl Into<KeyringRef>, salt: impl Into<String>) -> Self {
         Self::builder(keyring).salt(salt).build()
@@ -140,8 +140,8 @@ impl Verifier {
     pub fn builder(keyring: impl Into<KeyringRef>) -> VerifierBuilder {
         VerifierBuilder {
             keys: keyring.into(),
-            salt: DEFAULT_SALT.to_owned(),
-            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            salt: Self::DEFAULT_SALT.to_owned(),
+            max_token_len: Self::DEFAULT_MAX_TOKEN_LEN,
             leeway: Duration::ZERO,
             default_expires_in: None,
             on_rotation: None,

@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use super::{DEFAULT_MAX_TOKEN_LEN, Verifier};
+use super::{Expiry, Verifier};
 use crate::keyring::KeyringRef;
 
 /// Settings for the verifiers of a [`Verifiers`] registry: the defaults for every name, or
@@ -15,7 +15,8 @@ use crate::keyring::KeyringRef;
 #[must_use]
 pub struct VerifierConfig {
     keyring: Option<KeyringRef>,
-    expires_in: Option<Option<Duration>>,
+    // `None`: inherited; `Expiry::In` or `Expiry::Never` once set.
+    expiry: Option<Expiry>,
     leeway: Option<Duration>,
     max_token_len: Option<usize>,
 }
@@ -32,9 +33,16 @@ impl VerifierConfig {
         self
     }
 
-    /// Default expiry for tokens minted without one (`None`: never).
-    pub fn expires_in(mut self, expires_in: Option<Duration>) -> Self {
-        self.expires_in = Some(expires_in);
+    /// Tokens minted without an expiry of their own expire this long after signing.
+    pub fn expires_in(mut self, after: Duration) -> Self {
+        self.expiry = Some(Expiry::In(after));
+        self
+    }
+
+    /// Tokens minted without an expiry of their own never expire (the default; use it to
+    /// override a registry-wide `expires_in` for one name).
+    pub fn never_expires(mut self) -> Self {
+        self.expiry = Some(Expiry::Never);
         self
     }
 
@@ -44,7 +52,7 @@ impl VerifierConfig {
         self
     }
 
-    /// Size cap.
+    /// Longest token accepted (and minted), in bytes.
     pub fn max_token_len(mut self, max: usize) -> Self {
         self.max_token_len = Some(max);
         self
@@ -54,7 +62,7 @@ impl VerifierConfig {
     fn over(&self, base: &VerifierConfig) -> VerifierConfig {
         VerifierConfig {
             keyring: self.keyring.clone().or_else(|| base.keyring.clone()),
-            expires_in: self.expires_in.or(base.expires_in),
+            expiry: self.expiry.or(base.expiry),
             leeway: self.leeway.or(base.leeway),
             max_token_len: self.max_token_len.or(base.max_token_len),
         }
@@ -71,12 +79,13 @@ impl VerifierConfig {
 ///
 /// ```
 /// use std::time::Duration;
-/// use tokenring::{Key, Keyring, Secret, TokenOptions, VerifierConfig, Verifiers};
+/// use tokenring::{Key, Keyring, Secret, TokenOptions, Verifiers};
+/// use tokenring::verifier::VerifierConfig;
 ///
 /// let keyring = Keyring::new(vec![Key::new("k1", Secret::random(32)?)])?;
 /// let verifiers = Verifiers::builder(keyring)
-///     .defaults(VerifierConfig::new().expires_in(Some(Duration::from_secs(3600))))
-///     .configure("password_reset", VerifierConfig::new().expires_in(Some(Duration::from_secs(900))))
+///     .defaults(VerifierConfig::new().expires_in(Duration::from_secs(3600)))
+///     .configure("password_reset", VerifierConfig::new().expires_in(Duration::from_secs(900)))
 ///     .build();
 /// let resets = verifiers.get("password_reset");
 /// let token = resets.generate(&42, TokenOptions::new())?;
@@ -135,6 +144,12 @@ impl VerifiersBuilder {
 }
 
 impl Verifiers {
+    /// The verifier name signed ids use unless a record type picks another.
+    pub const SIGNED_ID: &str = "signed_id";
+
+    /// The verifier name `TokenFor` definitions use unless a record type picks another.
+    pub const TOKEN_FOR: &str = "token_for";
+
     /// A registry whose verifiers use `keyring` (a `Keyring`, `Arc<Keyring>` or hot keyring)
     /// unless configured otherwise.
     pub fn builder(keyring: impl Into<KeyringRef>) -> VerifiersBuilder {
@@ -175,9 +190,16 @@ impl Verifiers {
         let keyring = config.keyring.unwrap_or_else(|| self.inner.keyring.clone());
         Verifier::builder(keyring)
             .salt(name)
-            .default_expires_in(config.expires_in.flatten())
+            .default_expires_in(match config.expiry {
+                Some(Expiry::In(after)) => Some(after),
+                _ => None,
+            })
             .leeway(config.leeway.unwrap_or_default())
-            .max_token_len(config.max_token_len.unwrap_or(DEFAULT_MAX_TOKEN_LEN))
+            .max_token_len(
+                config
+                    .max_token_len
+                    .unwrap_or(Verifier::DEFAULT_MAX_TOKEN_LEN),
+            )
             .build()
     }
 }

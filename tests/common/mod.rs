@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokenring::{Key, Keyring, ManualClock, Secret};
+use tokenring::clock::ManualClock;
+use tokenring::{Key, Keyring, Secret};
 
 /// 2027-01-15T08:00:00Z: a fixed "now" for tests.
 pub const T0_SECS: u64 = 1_800_000_000;
@@ -29,5 +30,5 @@ pub fn key(id: &str, n: u8) -> Key {
 /// A keyring of `keys` on a manual clock at `t0()`.
 pub fn keyring(keys: Vec<Key>) -> (Keyring, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(t0()));
-    (Keyring::with_clock(keys, clock.clone()).unwrap(), clock)
+    (Keyring::new_with_clock(keys, clock.clone()).unwrap(), clock)
 }

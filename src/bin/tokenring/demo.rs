@@ -10,8 +10,9 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use serde_json::{Value, json};
+use tokenring::clock::{Clock as _, ManualClock};
 use tokenring::{
-    Clock as _, Key, Keyring, ManualClock, Secret, TokenOptions, Verifier, VerifyError,
+    FileSource, Key, Keyring, KeyringSource as _, Secret, TokenOptions, Verifier, VerifyError,
 };
 
 use crate::{Failure, files, format_time, out};
@@ -40,7 +41,7 @@ struct Demo {
 
 impl Demo {
     fn load(&self) -> Result<Verifier, Failure> {
-        let keyring = Keyring::from_file_with_clock(&self.path, self.clock.clone())?;
+        let keyring = FileSource::new(&self.path).load(self.clock.clone())?;
         Ok(Verifier::new(keyring, SALT))
     }
 
@@ -179,7 +180,7 @@ fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
     let next = Key::new("demo-next", Secret::random(32)?).with_activates_at(Some(demo.after(HOUR)));
     let mut keys = vec![next];
     keys.extend(verifier.keyring().keys().iter().cloned());
-    demo.write(&Keyring::with_clock(keys, demo.clock.clone())?.with_demo(true))?;
+    demo.write(&Keyring::new_with_clock(keys, demo.clock.clone())?.with_demo(true))?;
     let verifier = demo.load()?;
     demo.states(&verifier)?;
     out("   every node now accepts the new key; none signs with it yet")?;
@@ -210,7 +211,7 @@ fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
             }
         })
         .collect();
-    demo.write(&Keyring::with_clock(keys, demo.clock.clone())?.with_demo(true))?;
+    demo.write(&Keyring::new_with_clock(keys, demo.clock.clone())?.with_demo(true))?;
     let verifier = demo.load()?;
     out(format_args!(
         "   demo-2026-11 verifies until {}",
@@ -238,7 +239,7 @@ fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
         .filter(|k| k.state_at(now).verifies())
         .cloned()
         .collect();
-    demo.write(&Keyring::with_clock(kept, demo.clock.clone())?.with_demo(true))?;
+    demo.write(&Keyring::new_with_clock(kept, demo.clock.clone())?.with_demo(true))?;
     let verifier = demo.load()?;
     demo.states(&verifier)?;
     rejected(&verifier, &token, Some("password_reset"), |e| {

@@ -27,7 +27,7 @@ pub(crate) struct NewKeyArgs {
 
 fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
     text.parse()
-        .map_err(|e: tokenring::UnknownAlgorithm| e.to_string())
+        .map_err(|e: tokenring::error::UnknownAlgorithm| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -111,10 +111,10 @@ pub(crate) enum KeyringCommand {
 
 fn parse_poll_interval(text: &str) -> Result<Duration, String> {
     let every = parse_duration(text)?;
-    if every < tokenring::WatchMode::MIN_POLL_INTERVAL {
+    if every < tokenring::hot::WatchMode::MIN_POLL_INTERVAL {
         return Err(format!(
             "polling more often than every {}ms would keep a core busy",
-            tokenring::WatchMode::MIN_POLL_INTERVAL.as_millis()
+            tokenring::hot::WatchMode::MIN_POLL_INTERVAL.as_millis()
         ));
     }
     Ok(every)
@@ -375,7 +375,7 @@ fn modify(
 /// Validates the changed keys as a whole keyring, keeping the file's description and demo
 /// mark.
 fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
-    match Keyring::with_clock(keys, old.clock().clone()) {
+    match Keyring::new_with_clock(keys, old.clock().clone()) {
         Ok(keyring) => Ok(keyring
             .with_description(old.description().map(str::to_owned))
             .with_demo(old.is_demo())),
@@ -390,7 +390,8 @@ fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
 
 fn watch(file: &Path, poll: Option<Duration>, count: Option<u64>) -> Result<(), Failure> {
     use std::sync::mpsc;
-    use tokenring::{FileSource, HotKeyring, ReloadEvent, WatchMode};
+    use tokenring::hot::{ReloadEvent, WatchMode};
+    use tokenring::{FileSource, HotKeyring};
 
     let (tx, rx) = mpsc::channel();
     let hot = HotKeyring::builder(FileSource::new(file))

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use serde_json::{Value, json};
-use tokenring::{DEFAULT_SALT, TokenOptions, Verifier};
+use tokenring::{TokenOptions, Verifier};
 
 use crate::{ExpiryArgs, Failure, files, format_time, out, parse_duration};
 
@@ -17,7 +17,7 @@ pub(crate) struct TokenArgs {
     #[arg(long)]
     keyring: PathBuf,
     /// Label the keys are derived for (e.g. password_reset); sign and verify must agree.
-    #[arg(long, default_value = DEFAULT_SALT)]
+    #[arg(long, default_value = Verifier::DEFAULT_SALT)]
     salt: String,
     /// Purpose bound into the token; verification must give the same one (none if omitted).
     #[arg(long)]
