@@ -158,6 +158,7 @@ mod tests {
     //! RFC 4231 HMAC-SHA-2 test cases 1–4, 6 and 7 through the keyed state the verifier uses
     //! (case 5 checks output truncation, which tokenring never does).
     use super::*;
+    use crate::testing::hex;
 
     /// The keyed states are as good as the derived keys for forging. A keyed `Hmac` holds
     /// the key-derived state (the hashed inner and outer pads) in two hash cores; with the
@@ -170,14 +171,6 @@ mod tests {
         wiped_on_drop::<<Sha256 as CoreProxy>::Core>();
         wiped_on_drop::<<Sha384 as CoreProxy>::Core>();
         wiped_on_drop::<<Sha512 as CoreProxy>::Core>();
-    }
-
-    fn hex(s: &str) -> Vec<u8> {
-        let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
     }
 
     struct Case {

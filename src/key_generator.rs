@@ -91,13 +91,7 @@ impl std::fmt::Debug for KeyGenerator {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::testing::hex;
 
     /// RFC 5869 A.1–A.3 through the same `Hkdf` calls the generator makes; cases 1 and 3
     /// use a 22-byte IKM, below our master-key floor, so they bypass the length check.

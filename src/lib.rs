@@ -80,6 +80,18 @@ pub mod record;
 mod secret;
 pub mod verifier;
 
+#[cfg(test)]
+mod testing {
+    /// The bytes of hex `text`, white space ignored (RFC vectors are printed in groups).
+    pub(crate) fn hex(text: &str) -> Vec<u8> {
+        let text: String = text.split_whitespace().collect();
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}
+
 /// The guides: the token format byte by byte, rotating keys across a fleet, Rails
 /// compatibility, and the keyring file format.
 pub mod docs {

@@ -32,3 +32,45 @@ pub fn keyring(keys: Vec<Key>) -> (Keyring, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(t0()));
     (Keyring::new_with_clock(keys, clock.clone()).unwrap(), clock)
 }
+
+/// Lower-case hex of `bytes`.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of lower- or upper-case hex `text` (panics on anything else: test data).
+pub fn hex_decode(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Runs a future to completion on this thread. The finders the tests hand to the async APIs
+/// never wait on I/O, so polling with a no-op waker until ready is enough — and keeps an
+/// async runtime out of the library's test build.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// A future that is pending once, then ready: an `.await` that really suspends.
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|_| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}

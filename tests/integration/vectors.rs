@@ -1,6 +1,7 @@
 //! tests/vectors/native-v1.json, written by an independent Python implementation of
 //! docs/FORMAT.md: tokenring must derive the same keys, mint the same bytes and accept them.
 
+use crate::common::hex_encode;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -16,10 +17,6 @@ fn vectors() -> Vec<Value> {
     .unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
     doc["vectors"].as_array().unwrap().clone()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
@@ -40,7 +37,7 @@ fn native_v1_vectors() {
             .generate_key(salt.as_bytes(), algorithm.tag_len())
             .unwrap();
         assert_eq!(
-            hex(derived.expose()),
+            hex_encode(derived.expose()),
             v["derived_key_hex"],
             "{name}: derived key"
         );

@@ -505,7 +505,7 @@ fn demo_runs_from_anywhere() {
 
 #[test]
 fn demo_keyring_warns_when_used() {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/keyrings/example.json");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../keyrings/example.json");
     let r = run(&["keyring", "check", example]);
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains("DEMO keyring"), "{}", r.stderr);
@@ -637,7 +637,7 @@ fn rails_sign_and_verify() {
     let doc: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/vectors/rails-7.2.json"
+            "/../tests/vectors/rails-7.2.json"
         ))
         .unwrap(),
     )

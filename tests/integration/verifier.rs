@@ -1,11 +1,9 @@
 //! The native verifier through the public API: round trips, every rejection, rotation.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{hours, key, keyring, t0};
+use crate::common::{hours, key, keyring, t0};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokenring::clock::ManualClock;

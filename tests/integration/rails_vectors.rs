@@ -3,6 +3,7 @@
 //! minting the same value with the same options gives the same bytes.
 #![cfg(feature = "rails")]
 
+use crate::common::{hex_decode, hex_encode};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,17 +21,6 @@ fn load(version: &str) -> Value {
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 fn time(text: &str) -> std::time::SystemTime {
@@ -54,13 +44,13 @@ fn check(version: &str, app_version: RailsVersion) {
             k["key_size"].as_u64().unwrap() as usize,
         );
         assert_eq!(
-            hex(key.expose()),
+            hex_encode(key.expose()),
             k["key_hex"],
             "{version} key generator {k}"
         );
     }
 
-    let secret = Secret::from_bytes(unhex(doc["secret_hex"].as_str().unwrap()));
+    let secret = Secret::from_bytes(hex_decode(doc["secret_hex"].as_str().unwrap()));
     let mut checked = 0;
     for v in doc["vectors"].as_array().unwrap() {
         let config = RailsConfig::new(secret.clone())

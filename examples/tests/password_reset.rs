@@ -1,7 +1,6 @@
 //! examples/password_reset.rs end to end: a real SQLite file, a real keyring file, HTTP on
 //! loopback, a key rotation in the middle and a restart — nothing about the tokens is stored,
 //! so they survive it.
-#![cfg(feature = "watch")]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
@@ -12,32 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-fn binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("password_reset");
-    assert!(
-        path.exists(),
-        "{} missing: cargo test builds it",
-        path.display()
-    );
-    path
-}
-
-fn tokenring(args: &[&str]) {
-    let status = Command::new(assert_cmd::cargo::cargo_bin("tokenring"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "{args:?}");
-}
+mod common;
+use common::{example, tokenring};
 
 struct Server {
     child: Child,
@@ -47,7 +22,7 @@ struct Server {
 
 impl Server {
     fn start(db: &Path, keyring: &Path) -> Self {
-        let mut child = Command::new(binary())
+        let mut child = Command::new(example("password_reset"))
             .args([
                 "--database",
                 db.to_str().unwrap(),

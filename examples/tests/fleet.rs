@@ -1,11 +1,10 @@
 //! A fleet on loopback: three example servers watch one keyring file while the operator runs
 //! the whole rotation protocol with the CLI, bad files included, and a driver mints tokens on
 //! one server and verifies them on the other two the whole time.
-#![cfg(feature = "watch")]
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,31 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// The example server, built by `cargo test` beside the test binaries.
-fn server_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let debug = exe.parent().unwrap().parent().unwrap();
-    let path = debug.join("examples").join("server");
-    assert!(
-        path.exists(),
-        "{} missing: cargo test builds it",
-        path.display()
-    );
-    path
-}
-
-fn tokenring(args: &[&str]) -> String {
-    let output = Command::new(assert_cmd::cargo::cargo_bin("tokenring"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
+mod common;
+use common::{example, tokenring, tokenring_command};
 
 struct Server {
     child: Child,
@@ -46,7 +22,7 @@ struct Server {
 
 impl Server {
     fn start(keyring: &Path) -> Self {
-        let mut child = Command::new(server_binary())
+        let mut child = Command::new(example("server"))
             .args([
                 "--keyring",
                 keyring.to_str().unwrap(),
@@ -239,7 +215,7 @@ fn fleet_rotation_under_load() {
     // Another bad file: an unknown field.
     std::fs::write(&path, good.replace("\"id\"", "\"kid\"")).unwrap();
     converge(&servers, "typo refused", |s| !s["last_error"].is_null());
-    let listed = Command::new(assert_cmd::cargo::cargo_bin("tokenring"))
+    let listed = tokenring_command()
         .args(["keyring", "list", k])
         .output()
         .unwrap();

@@ -1,11 +1,9 @@
 //! Property tests: any JSON value, purpose and expiry round-trips, and verification under
 //! any other purpose fails.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{key, keyring};
+use crate::common::{key, keyring};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 use tokenring::{TokenOptions, Verifier, VerifyError};

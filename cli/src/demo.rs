@@ -21,7 +21,7 @@ use crate::{Failure, files, format_time, out};
 const DEFAULT_PATH: &str = "keyrings/example.json";
 
 /// The bundled demo keyring, used when the file is not at its usual path.
-const BUNDLED: &str = include_str!("../../../keyrings/example.json");
+const BUNDLED: &str = include_str!("../../keyrings/example.json");
 
 const SALT: &str = "password_reset";
 const HOUR: Duration = Duration::from_secs(3600);

@@ -1,13 +1,11 @@
 //! Signed ids and TokenFor through the public API: each way a token can fail is a distinct,
 //! typed outcome.
 
-mod common;
-
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{hours, key, keyring, t0};
+use crate::common::{block_on, hours, key, keyring, t0, yield_now};
 use proptest::prelude::*;
 use tokenring::clock::ManualClock;
 use tokenring::record::FindError;
@@ -240,27 +238,27 @@ fn found_user(_: i64) -> Result<Option<User>, Infallible> {
     Ok(Some(user()))
 }
 
-#[tokio::test]
-async fn async_finders() {
+#[test]
+fn async_finders() {
     let (verifiers, _) = setup();
     let u = user();
     let token = verifiers.signed_id(&u, None, None).unwrap();
-    let got = verifiers
-        .find_signed_async::<User, Infallible, _, _>(&token, None, |id| async move {
-            tokio::task::yield_now().await;
+    let got = block_on(verifiers.find_signed_async::<User, Infallible, _, _>(
+        &token,
+        None,
+        |id| async move {
+            yield_now().await;
             Ok((id == 42).then(user))
-        })
-        .await
-        .unwrap();
+        },
+    ))
+    .unwrap();
     assert_eq!(got.record, u);
     let resets = verifiers
         .token_for::<User>("r")
         .fingerprint(|u: &User| u.email.clone())
         .build();
     let t = resets.generate(&u).unwrap();
-    let got = resets
-        .resolve_async(&t, |_| async { Ok::<_, Infallible>(None::<User>) })
-        .await;
+    let got = block_on(resets.resolve_async(&t, |_| async { Ok::<_, Infallible>(None::<User>) }));
     assert!(matches!(got, Err(FindError::NotFound)));
 }
 

@@ -1,11 +1,9 @@
 //! Keyring loading: every way a keyring file is refused, each error naming key and field;
 //! and what loads.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{hours, t0};
+use crate::common::{hours, t0};
 use tokenring::clock::ManualClock;
 use tokenring::error::{EntryError, EnvProblem, SecretError};
 use tokenring::{Algorithm, KeyState, Keyring, KeyringError, Secret, TokenOptions, Verifier};

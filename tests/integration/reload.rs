@@ -2,15 +2,13 @@
 //! second, and no bad file ever replaces a good keyring.
 #![cfg(feature = "watch")]
 
-mod common;
-
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{hours, key, t0};
+use crate::common::{hours, key, t0};
 use tokenring::clock::ManualClock;
 use tokenring::hot::{ReloadEvent, WatchMode};
 use tokenring::{FileSource, HotKeyring, Key, Keyring, TokenOptions, Verifier, VerifyError};

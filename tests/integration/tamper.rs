@@ -2,11 +2,9 @@
 //! by every other character of the token alphabet (and a few outside it), deletion,
 //! truncation, extension, and every bit flip that leaves valid UTF-8.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{key, keyring};
+use crate::common::{key, keyring};
 use serde_json::{Value, json};
 use tokenring::{Algorithm, TokenOptions, Verifier};
 

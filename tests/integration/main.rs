@@ -1,0 +1,22 @@
+//! tokenring's integration tests through the public API: one binary, a module per concern.
+//! (`reload_drop.rs` is a binary of its own: it counts the process's threads, which tests
+//! running beside it would change. The CLI's tests are in `cli/`, the example services'
+//! end-to-end tests in `examples/`.)
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod keyring;
+#[cfg(feature = "rails")]
+mod rails_errors;
+#[cfg(feature = "rails")]
+mod rails_live;
+#[cfg(feature = "rails")]
+mod rails_vectors;
+mod record;
+#[cfg(feature = "watch")]
+mod reload;
+mod roundtrip;
+mod tamper;
+mod vectors;
+mod verifier;
