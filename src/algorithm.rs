@@ -6,7 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use hmac::{Hmac, KeyInit as _};
+use hmac::{EagerHash, Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 
 /// HMAC algorithms for keyring keys. `HS256` is the default.
@@ -84,23 +84,58 @@ impl Tag {
     }
 }
 
-/// HMAC state with the key already absorbed (inner and outer pads hashed); cloned per
-/// message, so no token pays for keying.
+/// One HMAC keyed once — its inner and outer pads hashed — and cloned per message, so no
+/// token pays for keying. The native format and the Rails formats both MAC through it, each
+/// choosing its digests.
+#[derive(Clone)]
+pub(crate) struct Keyed<D: EagerHash>(Hmac<D>);
+
+impl<D> Keyed<D>
+where
+    D: EagerHash,
+    Hmac<D>: Mac + KeyInit + Clone,
+{
+    pub(crate) fn new(key: &[u8]) -> Self {
+        // HMAC takes keys of any length (RFC 2104 §3), so this cannot fail.
+        Self(Hmac::new_from_slice(key).expect("HMAC accepts keys of any length"))
+    }
+
+    /// The tag over `message`, on the stack.
+    pub(crate) fn tag(&self, message: &[u8]) -> Tag {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        let out = mac.finalize().into_bytes();
+        let mut tag = Tag {
+            bytes: [0; MAX_TAG_LEN],
+            len: out.len(),
+        };
+        tag.bytes[..out.len()].copy_from_slice(&out);
+        tag
+    }
+
+    /// Whether `tag` is the tag over `message`, compared in constant time by `hmac`'s own
+    /// `verify_slice`.
+    pub(crate) fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        mac.verify_slice(tag).is_ok()
+    }
+}
+
+/// The keyed MAC of a keyring key's algorithm.
 #[derive(Clone)]
 pub(crate) enum KeyedMac {
-    Hs256(Hmac<Sha256>),
-    Hs384(Hmac<Sha384>),
-    Hs512(Hmac<Sha512>),
+    Hs256(Keyed<Sha256>),
+    Hs384(Keyed<Sha384>),
+    Hs512(Keyed<Sha512>),
 }
 
 impl KeyedMac {
     pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Self {
-        // HMAC takes keys of any length (RFC 2104 §3), so these cannot fail.
-        const ANY_LEN: &str = "HMAC accepts keys of any length";
         match algorithm {
-            Algorithm::Hs256 => Self::Hs256(Hmac::new_from_slice(key).expect(ANY_LEN)),
-            Algorithm::Hs384 => Self::Hs384(Hmac::new_from_slice(key).expect(ANY_LEN)),
-            Algorithm::Hs512 => Self::Hs512(Hmac::new_from_slice(key).expect(ANY_LEN)),
+            Algorithm::Hs256 => Self::Hs256(Keyed::new(key)),
+            Algorithm::Hs384 => Self::Hs384(Keyed::new(key)),
+            Algorithm::Hs512 => Self::Hs512(Keyed::new(key)),
         }
     }
 
@@ -113,38 +148,21 @@ impl KeyedMac {
     }
 
     pub(crate) fn tag(&self, message: &[u8]) -> Tag {
-        let mut tag = Tag {
-            bytes: [0; MAX_TAG_LEN],
-            len: self.algorithm().tag_len(),
-        };
         match self {
-            Self::Hs256(mac) => tag.bytes[..32].copy_from_slice(&finish(mac, message)),
-            Self::Hs384(mac) => tag.bytes[..48].copy_from_slice(&finish(mac, message)),
-            Self::Hs512(mac) => tag.bytes[..64].copy_from_slice(&finish(mac, message)),
+            Self::Hs256(mac) => mac.tag(message),
+            Self::Hs384(mac) => mac.tag(message),
+            Self::Hs512(mac) => mac.tag(message),
         }
-        tag
     }
 
-    /// Constant-time comparison, by `hmac`'s own `verify_slice`.
+    /// Constant-time comparison.
     pub(crate) fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
         match self {
-            Self::Hs256(mac) => check(mac, message, tag),
-            Self::Hs384(mac) => check(mac, message, tag),
-            Self::Hs512(mac) => check(mac, message, tag),
+            Self::Hs256(mac) => mac.verify(message, tag),
+            Self::Hs384(mac) => mac.verify(message, tag),
+            Self::Hs512(mac) => mac.verify(message, tag),
         }
     }
-}
-
-fn finish<M: hmac::Mac + Clone>(mac: &M, message: &[u8]) -> hmac::digest::Output<M> {
-    let mut mac = mac.clone();
-    mac.update(message);
-    mac.finalize().into_bytes()
-}
-
-fn check<M: hmac::Mac + Clone>(mac: &M, message: &[u8], tag: &[u8]) -> bool {
-    let mut mac = mac.clone();
-    mac.update(message);
-    mac.verify_slice(tag).is_ok()
 }
 
 impl fmt::Debug for KeyedMac {

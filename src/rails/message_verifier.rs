@@ -1,141 +1,30 @@
-//! Rails' `ActiveSupport::MessageVerifier` wire format, generate and verify.
-//!
-//! `token = base64(payload) "--" lowercase_hex(HMAC-<digest>(secret, base64 text))`, the
-//! payload being the JSON value, or a `_rails` metadata envelope when there is a purpose or an
-//! expiry. docs/RAILS.md cites the Rails source for every rule here.
+//! `ActiveSupport::MessageVerifier`: its configurations, `rotate`, and the policy around the
+//! wire format in `format` (purpose, expiry, which configuration answers).
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use hmac::Hmac;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
-use subtle::ConstantTimeEq as _;
+use serde_json::Value;
 
+use super::error::{PayloadProblem, RailsError};
+use super::format::{
+    Envelope, JsonStyle, RailsDigest, RailsMac, open_envelope, signed_payload, style,
+};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{SharedError, SignError};
 use crate::secret::Secret;
 use crate::verifier::Verifier;
-
-/// The HMAC digest (`digest:` option). Rails' own default is SHA1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum RailsDigest {
-    /// HMAC-SHA1, 40 hex characters.
-    #[default]
-    Sha1,
-    /// HMAC-SHA256, 64 hex characters.
-    Sha256,
-    /// HMAC-SHA384, 96 hex characters.
-    Sha384,
-    /// HMAC-SHA512, 128 hex characters.
-    Sha512,
-}
-
-impl RailsDigest {
-    fn hex_len(self) -> usize {
-        match self {
-            Self::Sha1 => 40,
-            Self::Sha256 => 64,
-            Self::Sha384 => 96,
-            Self::Sha512 => 128,
-        }
-    }
-}
-
-/// The HMAC state keyed once per configuration and cloned per token, as the native verifier
-/// does; Rails tokens then cost no key hashing either.
-#[derive(Clone)]
-enum KeyedRailsMac {
-    Sha1(Hmac<sha1::Sha1>),
-    Sha256(Hmac<sha2::Sha256>),
-    Sha384(Hmac<sha2::Sha384>),
-    Sha512(Hmac<sha2::Sha512>),
-}
-
-impl KeyedRailsMac {
-    fn new(digest: RailsDigest, secret: &[u8]) -> Self {
-        fn keyed<M: hmac::digest::KeyInit>(secret: &[u8]) -> M {
-            // HMAC takes keys of any length (RFC 2104 §3), so this cannot fail.
-            M::new_from_slice(secret).expect("HMAC accepts keys of any length")
-        }
-        match digest {
-            RailsDigest::Sha1 => Self::Sha1(keyed(secret)),
-            RailsDigest::Sha256 => Self::Sha256(keyed(secret)),
-            RailsDigest::Sha384 => Self::Sha384(keyed(secret)),
-            RailsDigest::Sha512 => Self::Sha512(keyed(secret)),
-        }
-    }
-
-    /// Lowercase hex of the MAC over `data`, as Rails writes it.
-    fn hex(&self, data: &[u8]) -> String {
-        fn run<M: hmac::Mac + Clone>(mac: &M, data: &[u8]) -> String {
-            let mut mac = mac.clone();
-            mac.update(data);
-            mac.finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        }
-        match self {
-            Self::Sha1(mac) => run(mac, data),
-            Self::Sha256(mac) => run(mac, data),
-            Self::Sha384(mac) => run(mac, data),
-            Self::Sha512(mac) => run(mac, data),
-        }
-    }
-}
-
-impl std::str::FromStr for RailsDigest {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().as_str() {
-            "SHA1" => Ok(Self::Sha1),
-            "SHA256" => Ok(Self::Sha256),
-            "SHA384" => Ok(Self::Sha384),
-            "SHA512" => Ok(Self::Sha512),
-            _ => Err(format!(
-                "unknown digest {s:?} (expected SHA1, SHA256, SHA384 or SHA512)"
-            )),
-        }
-    }
-}
-
-/// Which `_rails` metadata envelope to write (both are read).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Envelope {
-    /// `{"_rails":{"message":<base64 of the value>,"exp":…,"pur":…}}`: Rails ≤ 7.0, and 7.1+
-    /// without `use_message_serializer_for_metadata`. The only form 6.1 reads.
-    #[default]
-    Legacy,
-    /// `{"_rails":{"data":<value>,"exp":…,"pur":…}}`: 7.1+ apps on 7.1 defaults.
-    Current,
-}
-
-/// How the JSON is written. Readers need not care (the MAC covers the bytes); writers that
-/// must produce Rails' exact bytes pick the encoder the Rails side uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum JsonStyle {
-    /// Ruby's `::JSON.dump` (`serializer: JSON`, as `signed_id` uses).
-    #[default]
-    Ruby,
-    /// `ActiveSupport::JSON.encode` (`:json`, `:json_allow_marshal`): `<`, `>`, `&`, U+2028
-    /// and U+2029 escaped as `\u…`.
-    ActiveSupport,
-}
 
 /// One Rails verifier configuration: the secret and the options Rails would be given.
 #[derive(Clone)]
 pub struct RailsConfig {
     secret: Secret,
     digest: RailsDigest,
-    mac: KeyedRailsMac,
+    mac: RailsMac,
     url_safe: bool,
     envelope: Envelope,
     json: JsonStyle,
@@ -146,7 +35,7 @@ impl RailsConfig {
     pub fn new(secret: Secret) -> Self {
         let digest = RailsDigest::default();
         Self {
-            mac: KeyedRailsMac::new(digest, secret.expose()),
+            mac: RailsMac::new(digest, secret.expose()),
             secret,
             digest,
             url_safe: false,
@@ -159,7 +48,7 @@ impl RailsConfig {
     #[must_use]
     pub fn digest(mut self, digest: RailsDigest) -> Self {
         self.digest = digest;
-        self.mac = KeyedRailsMac::new(digest, self.secret.expose());
+        self.mac = RailsMac::new(digest, self.secret.expose());
         self
     }
 
@@ -197,46 +86,6 @@ impl fmt::Debug for RailsConfig {
             .field("json", &self.json)
             .finish()
     }
-}
-
-/// Why a Rails token was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RailsError {
-    /// Longer than the cap; refused before any other work.
-    #[error("token is {len} bytes, over the limit of {max}")]
-    TooLarge {
-        /// Token length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Not `data--hexdigest` for any configured digest.
-    #[error("malformed token: {0}")]
-    Malformed(&'static str),
-    /// No configured secret and digest produce this digest.
-    #[error("bad signature")]
-    BadSignature,
-    /// Signed, but the payload is not base64 of JSON or the envelope is not Rails' shape.
-    #[error("signature valid, but the payload is malformed: {0}")]
-    BadPayload(&'static str),
-    /// Past `exp`.
-    #[error("token expired at {}", crate::clock::format_utc(*at))]
-    Expired {
-        /// When it expired.
-        at: SystemTime,
-    },
-    /// The purpose differs (Rails compares `pur.to_s == purpose.to_s`: none equals `""`).
-    #[error("purpose mismatch: token is for {found:?}, expected {expected:?}")]
-    PurposeMismatch {
-        /// Asked for.
-        expected: Option<String>,
-        /// In the token.
-        found: Option<String>,
-    },
-    /// The value does not decode as the requested type.
-    #[error("signature valid, but the value does not decode as the requested type: {0}")]
-    InvalidValue(#[source] SharedError<serde_json::Error>),
 }
 
 /// What to bind into a Rails token besides its value.
@@ -439,8 +288,7 @@ impl RailsVerifier {
                 max: self.max_token_len,
             });
         }
-        let digest = config.mac.hex(data.as_bytes());
-        Ok(format!("{data}--{digest}"))
+        Ok(config.mac.sign(data))
     }
 
     /// Verifies `token` for `purpose` with each configuration in turn.
@@ -465,7 +313,7 @@ impl RailsVerifier {
         }
         let mut first_error = None;
         for (index, config) in self.configs.iter().enumerate() {
-            match signed_payload(config, token) {
+            match signed_payload(config.digest, &config.mac, token) {
                 Ok(payload) => {
                     let (value, expires_at) = self.open(&payload, purpose)?;
                     return Ok(RailsVerified {
@@ -487,12 +335,12 @@ impl RailsVerifier {
         payload: &[u8],
         purpose: Option<&str>,
     ) -> Result<(T, Option<SystemTime>), RailsError> {
-        let payload: Value =
-            serde_json::from_slice(payload).map_err(|_| RailsError::BadPayload("not JSON"))?;
+        let payload: Value = serde_json::from_slice(payload)
+            .map_err(|_| RailsError::BadPayload(PayloadProblem::NotJson))?;
         let (value, found, exp) = match payload {
             Value::Object(mut outer) if outer.get("_rails").is_some_and(Value::is_object) => {
                 let Some(Value::Object(meta)) = outer.remove("_rails") else {
-                    return Err(RailsError::BadPayload("_rails is not an object"));
+                    return Err(RailsError::BadPayload(PayloadProblem::RailsNotObject));
                 };
                 open_envelope(meta)?
             }
@@ -508,7 +356,7 @@ impl RailsVerifier {
         let expires_at = match exp {
             Some(text) => {
                 let at = humantime::parse_rfc3339(&text)
-                    .map_err(|_| RailsError::BadPayload("exp is not an ISO 8601 UTC time"))?;
+                    .map_err(|_| RailsError::BadPayload(PayloadProblem::ExpNotTime))?;
                 if self.clock.now() >= at {
                     return Err(RailsError::Expired { at });
                 }
@@ -519,78 +367,5 @@ impl RailsVerifier {
         let value = serde_json::from_value(value)
             .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?;
         Ok((value, expires_at))
-    }
-}
-
-/// The value, purpose and expiry inside a `_rails` object, either form.
-fn open_envelope(
-    mut meta: Map<String, Value>,
-) -> Result<(Value, Option<String>, Option<String>), RailsError> {
-    let string_or_null = |value: Option<Value>, what| match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(RailsError::BadPayload(what)),
-    };
-    let found = string_or_null(meta.remove("pur"), "pur is not a string")?;
-    let exp = string_or_null(meta.remove("exp"), "exp is not a string")?;
-    let value = if let Some(message) = meta.remove("message") {
-        // Legacy: the value serialised again and strict-base64'd.
-        let Value::String(message) = message else {
-            return Err(RailsError::BadPayload("message is not a string"));
-        };
-        let bytes = STANDARD
-            .decode(message)
-            .map_err(|_| RailsError::BadPayload("message is not base64"))?;
-        serde_json::from_slice(&bytes).map_err(|_| RailsError::BadPayload("message is not JSON"))?
-    } else if let Some(data) = meta.remove("data") {
-        data
-    } else {
-        return Err(RailsError::BadPayload(
-            "envelope has neither data nor message",
-        ));
-    };
-    Ok((value, found, exp))
-}
-
-/// Splits at the separator the digest length puts it at (Rails 7.0+), checks the digest in
-/// constant time, and decodes the data from either base64 alphabet.
-fn signed_payload(config: &RailsConfig, token: &str) -> Result<Vec<u8>, RailsError> {
-    let hex_len = config.digest.hex_len();
-    let bytes = token.as_bytes();
-    if bytes.len() < hex_len + 3 {
-        return Err(RailsError::Malformed("too short for data--digest"));
-    }
-    let split = bytes.len() - hex_len - 2;
-    if &bytes[split..split + 2] != b"--" {
-        return Err(RailsError::Malformed("no -- before the digest"));
-    }
-    let (data, digest) = (&token[..split], &bytes[split + 2..]);
-    let expected = config.mac.hex(data.as_bytes());
-    if !bool::from(expected.as_bytes().ct_eq(digest)) {
-        return Err(RailsError::BadSignature);
-    }
-    STANDARD
-        .decode(data)
-        .or_else(|_| URL_SAFE_INDIFFERENT.decode(data))
-        .map_err(|_| RailsError::BadPayload("data is not base64"))
-}
-
-const URL_SAFE_INDIFFERENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
-);
-
-/// JSON text as the chosen Ruby encoder would have written it. The escaped characters can
-/// only occur inside JSON strings, so replacing them in the text is exact.
-fn style(json: String, style: JsonStyle) -> String {
-    match style {
-        JsonStyle::Ruby => json,
-        JsonStyle::ActiveSupport => json
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('&', "\\u0026")
-            .replace('\u{2028}', "\\u2028")
-            .replace('\u{2029}', "\\u2029"),
     }
 }

@@ -11,16 +11,17 @@
 //! `tests/rails/mint.rb` mints the vectors in `tests/vectors/rails-*.json`. docs/RAILS.md
 //! cites the Rails source for each rule.
 
+mod error;
+mod format;
 mod key_generator;
 mod message_verifier;
 
 use std::time::Duration;
 
+pub use error::{PayloadProblem, RailsError, ShapeProblem};
+pub use format::{Envelope, JsonStyle, RailsDigest};
 pub use key_generator::{KdfDigest, RailsKeyGenerator};
-pub use message_verifier::{
-    Envelope, JsonStyle, RailsConfig, RailsDigest, RailsError, RailsOptions, RailsVerified,
-    RailsVerifier,
-};
+pub use message_verifier::{RailsConfig, RailsOptions, RailsVerified, RailsVerifier};
 
 /// The Rails defaults to imitate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,119 @@
+//! Why a Rails token was rejected, with typed reasons.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use crate::error::SharedError;
+
+/// Why a Rails token was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RailsError {
+    /// Longer than the cap; refused before any other work.
+    #[error("token is {len} bytes, over the limit of {max}")]
+    TooLarge {
+        /// Token length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Not `data--hexdigest` for any configured digest.
+    #[error("malformed token: {0}")]
+    Malformed(ShapeProblem),
+    /// No configured secret and digest produce this digest.
+    #[error("bad signature")]
+    BadSignature,
+    /// Signed, but the payload is not base64 of JSON or the envelope is not Rails' shape.
+    #[error("signature valid, but the payload is malformed: {0}")]
+    BadPayload(PayloadProblem),
+    /// Past `exp`.
+    #[error("token expired at {}", crate::clock::format_utc(*at))]
+    Expired {
+        /// When it expired.
+        at: SystemTime,
+    },
+    /// The purpose differs (Rails compares `pur.to_s == purpose.to_s`: none equals `""`).
+    #[error(
+        "purpose mismatch: token is for {}, expected {}",
+        describe(found.as_deref()),
+        describe(expected.as_deref())
+    )]
+    PurposeMismatch {
+        /// Asked for.
+        expected: Option<String>,
+        /// In the token.
+        found: Option<String>,
+    },
+    /// The value does not decode as the requested type.
+    #[error("signature valid, but the value does not decode as the requested type: {0}")]
+    InvalidValue(#[source] SharedError<serde_json::Error>),
+}
+
+fn describe(purpose: Option<&str>) -> String {
+    match purpose {
+        Some(p) => format!("{p:?}"),
+        None => "no purpose".to_owned(),
+    }
+}
+
+/// What is wrong with a token's `data--digest` shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ShapeProblem {
+    /// Shorter than any `data--digest` of the digest.
+    TooShort,
+    /// No `--` where the digest's length puts it.
+    NoSeparator,
+}
+
+impl fmt::Display for ShapeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooShort => "too short for data--digest",
+            Self::NoSeparator => "no -- before the digest",
+        })
+    }
+}
+
+/// What is wrong with a correctly signed payload (only a holder of the secret can cause it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PayloadProblem {
+    /// The data is not base64 (either alphabet).
+    DataNotBase64,
+    /// The payload is not JSON.
+    NotJson,
+    /// `_rails` is there but not an object.
+    RailsNotObject,
+    /// `pur` is not a string.
+    PurNotString,
+    /// `exp` is not a string.
+    ExpNotString,
+    /// `exp` is not an ISO 8601 UTC time.
+    ExpNotTime,
+    /// The legacy envelope's `message` is not a string.
+    MessageNotString,
+    /// The legacy envelope's `message` is not base64.
+    MessageNotBase64,
+    /// The legacy envelope's `message` is not JSON.
+    MessageNotJson,
+    /// The envelope has neither `data` nor `message`.
+    NoValue,
+}
+
+impl fmt::Display for PayloadProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::DataNotBase64 => "data is not base64",
+            Self::NotJson => "not JSON",
+            Self::RailsNotObject => "_rails is not an object",
+            Self::PurNotString => "pur is not a string",
+            Self::ExpNotString => "exp is not a string",
+            Self::ExpNotTime => "exp is not an ISO 8601 UTC time",
+            Self::MessageNotString => "message is not a string",
+            Self::MessageNotBase64 => "message is not base64",
+            Self::MessageNotJson => "message is not JSON",
+            Self::NoValue => "envelope has neither data nor message",
+        })
+    }
+}

@@ -1,0 +1,257 @@
+//! Rails' `ActiveSupport::MessageVerifier` wire format, both ways: `data--digest` with
+//! `data = base64(payload)` and `digest = lowercase_hex(HMAC-<digest>(secret, data))`, the
+//! payload being the JSON value or a `_rails` metadata envelope. docs/RAILS.md cites the Rails
+//! source for every rule here.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value};
+use sha1::Sha1;
+use sha2::{Sha256, Sha384, Sha512};
+
+use super::error::{PayloadProblem, RailsError, ShapeProblem};
+use crate::algorithm::{Keyed, MAX_TAG_LEN};
+
+/// The HMAC digest (`digest:` option). Rails' own default is SHA1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RailsDigest {
+    /// HMAC-SHA1, 40 hex characters.
+    #[default]
+    Sha1,
+    /// HMAC-SHA256, 64 hex characters.
+    Sha256,
+    /// HMAC-SHA384, 96 hex characters.
+    Sha384,
+    /// HMAC-SHA512, 128 hex characters.
+    Sha512,
+}
+
+impl RailsDigest {
+    pub(super) fn hex_len(self) -> usize {
+        match self {
+            Self::Sha1 => 40,
+            Self::Sha256 => 64,
+            Self::Sha384 => 96,
+            Self::Sha512 => 128,
+        }
+    }
+}
+
+/// A configuration's HMAC, keyed once (the same [`Keyed`] state the native format uses) with
+/// the Rails digest.
+#[derive(Clone)]
+pub(super) enum RailsMac {
+    Sha1(Keyed<Sha1>),
+    Sha256(Keyed<Sha256>),
+    Sha384(Keyed<Sha384>),
+    Sha512(Keyed<Sha512>),
+}
+
+impl RailsMac {
+    pub(super) fn new(digest: RailsDigest, secret: &[u8]) -> Self {
+        match digest {
+            RailsDigest::Sha1 => Self::Sha1(Keyed::new(secret)),
+            RailsDigest::Sha256 => Self::Sha256(Keyed::new(secret)),
+            RailsDigest::Sha384 => Self::Sha384(Keyed::new(secret)),
+            RailsDigest::Sha512 => Self::Sha512(Keyed::new(secret)),
+        }
+    }
+
+    /// `data--digest`, the digest as Rails writes it (lowercase hex).
+    pub(super) fn sign(&self, data: String) -> String {
+        let tag = match self {
+            Self::Sha1(mac) => mac.tag(data.as_bytes()),
+            Self::Sha256(mac) => mac.tag(data.as_bytes()),
+            Self::Sha384(mac) => mac.tag(data.as_bytes()),
+            Self::Sha512(mac) => mac.tag(data.as_bytes()),
+        };
+        let mut token = data;
+        token.reserve(2 + 2 * tag.as_bytes().len());
+        token.push_str("--");
+        for byte in tag.as_bytes() {
+            token.push(HEX[usize::from(byte >> 4)] as char);
+            token.push(HEX[usize::from(byte & 0xf)] as char);
+        }
+        token
+    }
+
+    /// Whether `hex` is the digest of `data`. Rails compares the hex strings exactly, so only
+    /// lowercase hex can match; it is decoded on the stack and compared in constant time.
+    fn verify(&self, data: &[u8], hex: &[u8]) -> bool {
+        let mut tag = [0u8; MAX_TAG_LEN];
+        let len = hex.len() / 2;
+        if !hex.len().is_multiple_of(2) || len > MAX_TAG_LEN {
+            return false;
+        }
+        for (out, pair) in tag.iter_mut().zip(hex.chunks_exact(2)) {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(high), Some(low)) => *out = high << 4 | low,
+                _ => return false,
+            }
+        }
+        let tag = &tag[..len];
+        match self {
+            Self::Sha1(mac) => mac.verify(data, tag),
+            Self::Sha256(mac) => mac.verify(data, tag),
+            Self::Sha384(mac) => mac.verify(data, tag),
+            Self::Sha512(mac) => mac.verify(data, tag),
+        }
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// A lowercase hex digit's value (Rails writes, and so accepts, lowercase only).
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+impl std::str::FromStr for RailsDigest {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "SHA1" => Ok(Self::Sha1),
+            "SHA256" => Ok(Self::Sha256),
+            "SHA384" => Ok(Self::Sha384),
+            "SHA512" => Ok(Self::Sha512),
+            _ => Err(format!(
+                "unknown digest {s:?} (expected SHA1, SHA256, SHA384 or SHA512)"
+            )),
+        }
+    }
+}
+
+/// Which `_rails` metadata envelope to write (both are read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Envelope {
+    /// `{"_rails":{"message":<base64 of the value>,"exp":…,"pur":…}}`: Rails ≤ 7.0, and 7.1+
+    /// without `use_message_serializer_for_metadata`. The only form 6.1 reads.
+    #[default]
+    Legacy,
+    /// `{"_rails":{"data":<value>,"exp":…,"pur":…}}`: 7.1+ apps on 7.1 defaults.
+    Current,
+}
+
+/// How the JSON is written. Readers need not care (the MAC covers the bytes); writers that
+/// must produce Rails' exact bytes pick the encoder the Rails side uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum JsonStyle {
+    /// Ruby's `::JSON.dump` (`serializer: JSON`, as `signed_id` uses).
+    #[default]
+    Ruby,
+    /// `ActiveSupport::JSON.encode` (`:json`, `:json_allow_marshal`): `<`, `>`, `&`, U+2028
+    /// and U+2029 escaped as `\u…`.
+    ActiveSupport,
+}
+
+/// The value, purpose and expiry inside a `_rails` object, either form.
+pub(super) fn open_envelope(
+    mut meta: Map<String, Value>,
+) -> Result<(Value, Option<String>, Option<String>), RailsError> {
+    let string_or_null = |value: Option<Value>, what| match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(RailsError::BadPayload(what)),
+    };
+    let found = string_or_null(meta.remove("pur"), PayloadProblem::PurNotString)?;
+    let exp = string_or_null(meta.remove("exp"), PayloadProblem::ExpNotString)?;
+    let value = if let Some(message) = meta.remove("message") {
+        // Legacy: the value serialised again and strict-base64'd.
+        let Value::String(message) = message else {
+            return Err(RailsError::BadPayload(PayloadProblem::MessageNotString));
+        };
+        let bytes = STANDARD
+            .decode(message)
+            .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotBase64))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotJson))?
+    } else if let Some(data) = meta.remove("data") {
+        data
+    } else {
+        return Err(RailsError::BadPayload(PayloadProblem::NoValue));
+    };
+    Ok((value, found, exp))
+}
+
+/// Splits at the separator the digest length puts it at (Rails 7.0+), checks the digest in
+/// constant time, and decodes the data from either base64 alphabet.
+pub(super) fn signed_payload(
+    digest: RailsDigest,
+    mac: &RailsMac,
+    token: &str,
+) -> Result<Vec<u8>, RailsError> {
+    let hex_len = digest.hex_len();
+    let bytes = token.as_bytes();
+    if bytes.len() < hex_len + 3 {
+        return Err(RailsError::Malformed(ShapeProblem::TooShort));
+    }
+    let split = bytes.len() - hex_len - 2;
+    if &bytes[split..split + 2] != b"--" {
+        return Err(RailsError::Malformed(ShapeProblem::NoSeparator));
+    }
+    let (data, hex) = (&token[..split], &bytes[split + 2..]);
+    if !mac.verify(data.as_bytes(), hex) {
+        return Err(RailsError::BadSignature);
+    }
+    STANDARD
+        .decode(data)
+        .or_else(|_| URL_SAFE_INDIFFERENT.decode(data))
+        .map_err(|_| RailsError::BadPayload(PayloadProblem::DataNotBase64))
+}
+
+const URL_SAFE_INDIFFERENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// JSON text as the chosen Ruby encoder would have written it. The escaped characters can
+/// only occur inside JSON strings, so replacing them in the text is exact.
+pub(super) fn style(json: String, style: JsonStyle) -> String {
+    match style {
+        JsonStyle::Ruby => json,
+        JsonStyle::ActiveSupport => json
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rails compares the hex digests as strings: only the lowercase spelling it writes
+    /// matches, as here, where the digest is decoded and compared as bytes.
+    #[test]
+    fn only_the_lowercase_digest_matches() {
+        for digest in [
+            RailsDigest::Sha1,
+            RailsDigest::Sha256,
+            RailsDigest::Sha384,
+            RailsDigest::Sha512,
+        ] {
+            let mac = RailsMac::new(digest, b"secret");
+            let token = mac.sign("ZGF0YQ==".to_owned());
+            let (data, hex) = token.split_once("--").unwrap();
+            assert_eq!(hex.len(), digest.hex_len());
+            assert!(mac.verify(data.as_bytes(), hex.as_bytes()));
+            assert!(
+                !mac.verify(data.as_bytes(), hex.to_uppercase().as_bytes())
+                    || !hex.chars().any(|c| c.is_ascii_alphabetic())
+            );
+            assert!(!mac.verify(data.as_bytes(), &hex.as_bytes()[1..]));
+            assert!(!mac.verify(b"ZGF0YQ", hex.as_bytes()));
+            assert_eq!(signed_payload(digest, &mac, &token).unwrap(), b"data");
+        }
+    }
+}
