@@ -94,9 +94,17 @@ pub(crate) fn in_rfc3339_range(at: SystemTime) -> bool {
     unix_seconds(at).is_some_and(|s| s <= LAST_RFC3339_SECOND)
 }
 
-/// `at` as RFC 3339 UTC to the second; times outside the writable range (which only code,
-/// never a file, can produce) as a plain offset from the epoch rather than a panic.
-pub(crate) fn format_utc(at: SystemTime) -> String {
+/// `at` as RFC 3339 UTC to the second, as keyring files, messages and the CLI write times;
+/// times outside the writable range (which only code, never a file, can produce) as a plain
+/// offset from the epoch rather than a panic.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use tokenring::clock::format_rfc3339;
+///
+/// assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_secs(1_800_000_000)), "2027-01-15T08:00:00Z");
+/// ```
+pub fn format_rfc3339(at: SystemTime) -> String {
     if in_rfc3339_range(at) {
         humantime::format_rfc3339_seconds(at).to_string()
     } else {

@@ -250,7 +250,7 @@ pub enum KeyringError {
     },
     /// [`crate::HotKeyring::reload`] found another reload still running after waiting for
     /// it (a source that hangs, such as a stuck network mount).
-    #[error("a reload is already running (since {})", crate::clock::format_utc(*since))]
+    #[error("a reload is already running (since {})", crate::clock::format_rfc3339(*since))]
     ReloadInProgress {
         /// When the running reload started.
         since: SystemTime,
@@ -519,7 +519,7 @@ pub enum VerifyError {
         key_id: String,
     },
     /// The key is past its `expires_at`.
-    #[error("key {key_id:?} expired at {}", crate::clock::format_utc(*at))]
+    #[error("key {key_id:?} expired at {}", crate::clock::format_rfc3339(*at))]
     KeyExpired {
         /// The key.
         key_id: String,
@@ -527,7 +527,7 @@ pub enum VerifyError {
         at: SystemTime,
     },
     /// The token is past its expiry (plus the verifier's leeway).
-    #[error("token expired at {}", crate::clock::format_utc(*at))]
+    #[error("token expired at {}", crate::clock::format_rfc3339(*at))]
     Expired {
         /// When it expired.
         at: SystemTime,

@@ -73,7 +73,7 @@ pub trait Record {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Found<R> {
-    /// The record.
+    /// The record the finder returned for the token's id.
     pub record: R,
     /// The key that verified the token.
     pub key_id: Arc<str>,
@@ -244,7 +244,7 @@ impl<R: Record> TokenForBuilder<R> {
         self
     }
 
-    /// The definition.
+    /// Builds the token definition; its verifier (and derived keys) come from the registry.
     pub fn build(self) -> TokenFor<R> {
         // Rails: [class name, purpose, expires_in].join("\n") — the expiry is signed too.
         let expires = self

@@ -148,34 +148,60 @@ pub(crate) fn run(args: &DemoArgs) -> Result<(), Failure> {
 fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
     let verifier = demo.load()?;
     demo.states(&verifier)?;
+    let token = sign(&verifier)?;
+    what_must_fail(&verifier, &token)?;
+    let verifier = add_next_key(demo, &verifier, &token)?;
+    let short = next_key_signs(demo, &verifier, &token)?;
+    let verifier = retire_old_key(demo, &verifier)?;
+    expired_are_refused(demo, &verifier, &token, &short)?;
+    prune(demo, &verifier, &token)?;
+    closing(dir)
+}
 
+const PURPOSE: &str = "password_reset";
+
+fn user() -> Value {
+    json!({"user_id": 42})
+}
+
+/// 1: a password-reset token, verified.
+fn sign(verifier: &Verifier) -> Result<String, Failure> {
     step("1. Sign a password-reset token: purpose \"password_reset\", expires in 2h")?;
-    let user = json!({"user_id": 42});
-    let reset = TokenOptions::new().purpose("password_reset");
-    let token = verifier.generate(&user, reset.expires_in(2 * HOUR))?;
+    let reset = TokenOptions::new().purpose(PURPOSE);
+    let token = verifier.generate(&user(), reset.expires_in(2 * HOUR))?;
     out(format_args!("   {token}"))?;
-    accepted(&verifier, &token, Some("password_reset"))?;
+    accepted(verifier, &token, Some("password_reset"))?;
 
+    Ok(token)
+}
+
+/// 2: another purpose, one changed character, another salt.
+fn what_must_fail(verifier: &Verifier, token: &str) -> Result<(), Failure> {
     step("2. What must fail does")?;
     out("   for another purpose:")?;
-    rejected(&verifier, &token, Some("email_confirm"), |e| {
+    rejected(verifier, token, Some("email_confirm"), |e| {
         matches!(e, VerifyError::PurposeMismatch { .. })
     })?;
     out("   with one character changed:")?;
     // Change one character of the payload (after "v1.KEY_ID.").
-    let mut tampered = token.clone().into_bytes();
+    let mut tampered = token.as_bytes().to_vec();
     let at = token.match_indices('.').nth(1).map_or(0, |(i, _)| i + 5);
     tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).map_err(|e| Failure::new(e.to_string()))?;
-    rejected(&verifier, &tampered, Some("password_reset"), |e| {
+    rejected(verifier, &tampered, Some("password_reset"), |e| {
         matches!(e, VerifyError::BadSignature { .. })
     })?;
     out("   by a verifier for another salt (\"email_confirm\"):")?;
     let other = Verifier::new(verifier.keyring().clone(), "email_confirm");
-    rejected(&other, &token, Some("password_reset"), |e| {
+    rejected(&other, token, Some("password_reset"), |e| {
         matches!(e, VerifyError::BadSignature { .. })
     })?;
 
+    Ok(())
+}
+
+/// 3: a pending key joins; the old token still verifies. Returns the verifier over it.
+fn add_next_key(demo: &Demo, verifier: &Verifier, token: &str) -> Result<Verifier, Failure> {
     step("3. Rotate: add a key that activates in 1h (`tokenring keyring add --activates-in 1h`)")?;
     let next = Key::new("demo-next", Secret::random(32)?).with_activates_at(Some(demo.after(HOUR)));
     let mut keys = vec![next];
@@ -184,16 +210,27 @@ fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
     let verifier = demo.load()?;
     demo.states(&verifier)?;
     out("   every node now accepts the new key; none signs with it yet")?;
-    accepted(&verifier, &token, Some("password_reset"))?;
+    accepted(&verifier, token, Some("password_reset"))?;
 
+    Ok(verifier)
+}
+
+/// 4: an hour later the new key signs; returns a short-lived token it signed.
+fn next_key_signs(demo: &Demo, verifier: &Verifier, token: &str) -> Result<String, Failure> {
     step("4. One hour later: the new key signs, the old token still verifies")?;
     demo.clock.advance(HOUR);
-    demo.states(&verifier)?;
-    accepted(&verifier, &token, Some("password_reset"))?;
-    let short = verifier.generate(&user, reset.expires_in(Duration::from_secs(300)))?;
+    demo.states(verifier)?;
+    accepted(verifier, token, Some("password_reset"))?;
+    let reset = TokenOptions::new().purpose(PURPOSE);
+    let short = verifier.generate(&user(), reset.expires_in(Duration::from_secs(300)))?;
     out(format_args!("   new token (expires in 5m): {short}"))?;
-    accepted(&verifier, &short, Some("password_reset"))?;
+    accepted(verifier, &short, Some("password_reset"))?;
 
+    Ok(short)
+}
+
+/// 5: the old key verifies for two more hours. Returns the verifier over the new file.
+fn retire_old_key(demo: &Demo, verifier: &Verifier) -> Result<Verifier, Failure> {
     step(
         "5. Retire the old key after the longest token lifetime (`keyring retire --expires-in 2h`)",
     )?;
@@ -218,18 +255,33 @@ fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
         format_time(expires)
     ))?;
 
+    Ok(verifier)
+}
+
+/// 6: three hours later, the short token and the retired key's token are refused.
+fn expired_are_refused(
+    demo: &Demo,
+    verifier: &Verifier,
+    token: &str,
+    short: &str,
+) -> Result<(), Failure> {
     step("6. Three hours later: expired tokens and the retired key are refused")?;
     demo.clock.advance(3 * HOUR);
-    demo.states(&verifier)?;
+    demo.states(verifier)?;
     out("   the 5-minute token:")?;
-    rejected(&verifier, &short, Some("password_reset"), |e| {
+    rejected(verifier, short, Some("password_reset"), |e| {
         matches!(e, VerifyError::Expired { .. })
     })?;
     out("   the first token, signed by the retired key:")?;
-    rejected(&verifier, &token, Some("password_reset"), |e| {
+    rejected(verifier, token, Some("password_reset"), |e| {
         matches!(e, VerifyError::KeyExpired { .. })
     })?;
 
+    Ok(())
+}
+
+/// 7: pruned, the retired key's token names an unknown key.
+fn prune(demo: &Demo, verifier: &Verifier, token: &str) -> Result<(), Failure> {
     step("7. Prune expired keys (`tokenring keyring prune`)")?;
     let now = verifier.keyring().now();
     let kept = verifier
@@ -242,10 +294,14 @@ fn walk(demo: &Demo, dir: &Path) -> Result<(), Failure> {
     demo.write(&Keyring::new_with_clock(kept, demo.clock.clone())?.with_demo(true))?;
     let verifier = demo.load()?;
     demo.states(&verifier)?;
-    rejected(&verifier, &token, Some("password_reset"), |e| {
+    rejected(&verifier, token, Some("password_reset"), |e| {
         matches!(e, VerifyError::UnknownKey { .. })
     })?;
 
+    Ok(())
+}
+
+fn closing(dir: &Path) -> Result<(), Failure> {
     out(format_args!(
         "\nDone. Try the CLI on your own keyring:\n  \
          tokenring keyring init my-keyring.json\n  \

@@ -88,16 +88,11 @@ pub(crate) fn parse_time(text: &str) -> Result<SystemTime, String> {
         .map_err(|e| format!("{e} (expected an RFC 3339 UTC time like 2026-12-01T00:00:00Z)"))
 }
 
-/// RFC 3339 UTC to the second. Tokens can claim any expiry, including ones RFC 3339 cannot
-/// write (after 9999); those print as seconds since the epoch.
+/// RFC 3339 UTC to the second, as the library writes times everywhere. Tokens can claim any
+/// expiry, including ones RFC 3339 cannot write (after 9999); those print as seconds since
+/// the epoch.
 pub(crate) fn format_time(at: SystemTime) -> String {
-    match at.duration_since(std::time::UNIX_EPOCH) {
-        Ok(since) if since.as_secs() <= 253_402_300_799 => {
-            humantime::format_rfc3339_seconds(at).to_string()
-        }
-        Ok(since) => format!("unix time {}", since.as_secs()),
-        Err(_) => "before 1970".to_owned(),
-    }
+    tokenring::clock::format_rfc3339(at)
 }
 
 /// Why a command failed; printed as one line, exit status 1.

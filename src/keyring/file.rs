@@ -201,7 +201,7 @@ fn serialize_zeroizing<S: serde::Serializer>(
 
 /// RFC 3339 UTC to the second, the form keyring files use.
 pub(crate) fn format_time(at: SystemTime) -> String {
-    crate::clock::format_utc(at)
+    crate::clock::format_rfc3339(at)
 }
 
 /// RFC 3339 UTC (`Z` suffix, optional fraction), the form keyring files use.

@@ -170,7 +170,7 @@ pub struct KeysSource {
 }
 
 impl KeysSource {
-    /// These keys.
+    /// A source that loads exactly `keys` (validated on each load, like any source).
     pub fn new(keys: Vec<super::Key>) -> Self {
         Self { keys }
     }

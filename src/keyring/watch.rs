@@ -46,7 +46,7 @@ impl fmt::Debug for Loaded {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Snapshot {
-    /// The keyring.
+    /// The keyring in force.
     pub keyring: Arc<Keyring>,
     /// 1 for the first load, +1 for each keyring published since. Never goes back.
     pub generation: u64,

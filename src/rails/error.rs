@@ -27,7 +27,7 @@ pub enum RailsError {
     #[error("signature valid, but the payload is malformed: {0}")]
     BadPayload(PayloadProblem),
     /// Past `exp`.
-    #[error("token expired at {}", crate::clock::format_utc(*at))]
+    #[error("token expired at {}", crate::clock::format_rfc3339(*at))]
     Expired {
         /// When it expired.
         at: SystemTime,

@@ -130,7 +130,7 @@ impl VerifiersBuilder {
         self
     }
 
-    /// The registry.
+    /// Builds the registry; verifiers are built on first use of each name.
     pub fn build(self) -> Verifiers {
         Verifiers {
             inner: Arc::new(Inner {
