@@ -80,6 +80,12 @@ pub mod record;
 mod secret;
 pub mod verifier;
 
+/// The README's Rust examples, compiled and run as doctests so they cannot rot (with the
+/// features they use, as in CI's `--all-features`).
+#[cfg(all(doctest, feature = "watch", feature = "rails"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod testing {
     /// The bytes of hex `text`, white space ignored (RFC vectors are printed in groups).
