@@ -362,9 +362,11 @@ impl Keyring {
         self.signing_index_at(self.now()).map(|i| &self.keys[i])
     }
 
-    /// Keys that verify at `now`, in signing preference (the signer first when there is one).
-    #[cfg(feature = "rails")]
-    pub(crate) fn verifying_in_preference(&self, now: SystemTime) -> impl Iterator<Item = &Key> {
+    /// Keys that verify now (pending or active), in signing preference: the signer first when
+    /// there is one. What a verifier of another format that tries keys in turn (Rails tokens
+    /// carry no key id) should try, in that order.
+    pub fn verifying_keys(&self) -> impl Iterator<Item = &Key> {
+        let now = self.now();
         self.signing_order
             .iter()
             .map(|&i| &self.keys[i])

@@ -16,6 +16,7 @@ use super::format::{
 };
 use crate::clock::{Clock, SystemClock};
 use crate::error::{SharedError, SignError};
+use crate::keyring::Keyring;
 use crate::secret::Secret;
 use crate::verifier::Verifier;
 
@@ -178,14 +179,11 @@ impl RailsVerifier {
     /// only clones secrets).
     ///
     /// Returns `None` when no key is active, as nothing could sign.
-    pub fn from_keyring(
-        keyring: &crate::Keyring,
-        config: impl Fn(Secret) -> RailsConfig,
-    ) -> Option<Self> {
+    pub fn from_keyring(keyring: &Keyring, config: impl Fn(Secret) -> RailsConfig) -> Option<Self> {
         let signing = keyring.signing_key()?;
         let mut verifier =
             Self::new(config(signing.secret().clone())).clock(keyring.clock().clone());
-        for key in keyring.verifying_in_preference(keyring.now()) {
+        for key in keyring.verifying_keys() {
             if key.id() != signing.id() {
                 verifier = verifier.accept(config(key.secret().clone()));
             }
