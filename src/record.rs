@@ -101,11 +101,33 @@ pub enum FindError<E = std::convert::Infallible> {
     Finder(E),
 }
 
+/// The purpose a native signed id binds: the model name as written, then the purpose,
+/// joined by `/` (`User/profile`). Rails underscores the name instead (`user/profile`,
+/// `rails::signed_id_purpose`); the native rule is part of the v1 wire format and stays.
 fn signed_id_purpose<R: Record>(purpose: Option<&str>) -> String {
     match purpose {
         Some(purpose) if !purpose.is_empty() => format!("{}/{purpose}", R::MODEL_NAME),
         _ => R::MODEL_NAME.to_owned(),
     }
+}
+
+/// The purpose `generates_token_for` binds, in Rails and in [`TokenFor`] alike: class name,
+/// purpose and `expires_in` in seconds, joined by newlines (`"User\npassword_reset\n900"`;
+/// no expiry leaves the last line empty). The expiry is signed too, so a definition whose
+/// lifetime changes stops accepting the old tokens.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokenring::record::token_for_purpose;
+///
+/// let purpose = token_for_purpose("User", "password_reset", Some(Duration::from_secs(900)));
+/// assert_eq!(purpose, "User\npassword_reset\n900");
+/// ```
+pub fn token_for_purpose(class_name: &str, purpose: &str, expires_in: Option<Duration>) -> String {
+    let expires = expires_in
+        .map(|d| d.as_secs().to_string())
+        .unwrap_or_default();
+    format!("{class_name}\n{purpose}\n{expires}")
 }
 
 impl Verifiers {
@@ -246,13 +268,8 @@ impl<R: Record> TokenForBuilder<R> {
 
     /// Builds the token definition; its verifier (and derived keys) come from the registry.
     pub fn build(self) -> TokenFor<R> {
-        // Rails: [class name, purpose, expires_in].join("\n") — the expiry is signed too.
-        let expires = self
-            .expires_in
-            .map(|d| d.as_secs().to_string())
-            .unwrap_or_default();
         TokenFor {
-            full_purpose: format!("{}\n{}\n{expires}", R::MODEL_NAME, self.purpose),
+            full_purpose: token_for_purpose(R::MODEL_NAME, &self.purpose, self.expires_in),
             verifier: self.verifier,
             expires_in: self.expires_in,
             fingerprint: self.fingerprint,

@@ -128,8 +128,9 @@ impl Keyring {
         self.write_json(&mut counter);
         let mut out = Zeroizing::new(Vec::with_capacity(counter.0));
         self.write_json(&mut *out);
-        // serde_json writes UTF-8; the Vec moves into the String without a copy.
-        Zeroizing::new(String::from_utf8(std::mem::take(&mut *out)).unwrap_or_default())
+        // The Vec moves into the String without a copy.
+        let text = String::from_utf8(std::mem::take(&mut *out));
+        Zeroizing::new(text.expect("serde_json writes UTF-8"))
     }
 
     /// The canonical document, pretty-printed with a final newline.
@@ -173,9 +174,11 @@ impl Keyring {
                 })
                 .collect(),
         };
-        // Strings and booleans into writers that never fail: nothing to report.
-        let _ = serde_json::to_writer_pretty(&mut *out, &document);
-        let _ = out.write_all(b"\n");
+        // Strings and booleans, into writers that never fail (a Vec, a counter, a hasher):
+        // an error here is a bug, not an input, so it is not turned into a quiet empty file.
+        serde_json::to_writer_pretty(&mut *out, &document)
+            .and_then(|()| out.write_all(b"\n").map_err(serde_json::Error::io))
+            .expect("serialising a keyring into memory cannot fail");
     }
 }
 

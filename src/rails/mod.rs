@@ -16,8 +16,8 @@ mod format;
 mod key_generator;
 mod message_verifier;
 
-use std::time::Duration;
-
+/// The same rule in both places: Rails' `generates_token_for` purpose.
+pub use crate::record::token_for_purpose;
 pub use error::{PayloadProblem, RailsError, ShapeProblem};
 pub use format::{Envelope, JsonStyle, RailsDigest};
 pub use key_generator::{KdfDigest, RailsKeyGenerator};
@@ -117,15 +117,6 @@ pub fn signed_id_purpose(model_name: &str, purpose: Option<&str>) -> String {
     }
 }
 
-/// The purpose `generates_token_for` binds: class name, purpose and `expires_in` in seconds,
-/// joined by newlines (`"User\npassword_reset\n900"`; no expiry leaves the last line empty).
-pub fn token_for_purpose(class_name: &str, purpose: &str, expires_in: Option<Duration>) -> String {
-    let expires = expires_in
-        .map(|d| d.as_secs().to_string())
-        .unwrap_or_default();
-    format!("{class_name}\n{purpose}\n{expires}")
-}
-
 /// ActiveSupport's `String#underscore` for class names.
 fn underscore(name: &str) -> String {
     let chars: Vec<char> = name.replace("::", "/").chars().collect();
@@ -153,6 +144,7 @@ fn underscore(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn underscore_like_active_support() {
