@@ -174,7 +174,7 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     key: KeyArgs,
     /// An older configuration to accept, tried in order:
-    /// secret-file=PATH (or secret=HEX)[,digest=SHA1][,url_safe=true].
+    /// `secret-file=PATH[,digest=SHA1][,url_safe=true]` (or `secret=HEX…`).
     #[arg(long, value_name = "SPEC")]
     accept: Vec<String>,
     /// The token.
