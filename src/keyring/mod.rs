@@ -17,7 +17,9 @@ pub(crate) mod watch;
 
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
-pub use source::{EnvSource, FileSource, KeyringSource, KeysSource};
+pub use source::{
+    Announcement, Changes, EnvSource, FileSource, KeyringSource, KeysSource, Versioned,
+};
 #[cfg(feature = "watch")]
 pub use watch::HotKeyring;
 

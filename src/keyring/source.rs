@@ -79,6 +79,102 @@ pub trait KeyringSource: Send + Sync + 'static {
     fn watch_path(&self) -> Option<&Path> {
         None
     }
+
+    /// Loads the keyring and the revision of the source it came from, for sources that have
+    /// one (an etcd key's modification revision, an HTTP `ETag`): [`Status`] shows it, and
+    /// fleet acknowledgements report it. By default, [`KeyringSource::load`] and no revision.
+    ///
+    /// # Errors
+    ///
+    /// As [`KeyringSource::load`].
+    ///
+    /// [`Status`]: crate::hot::Status
+    fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
+        Ok(Versioned {
+            keyring: self.load(clock)?,
+            revision: None,
+        })
+    }
+
+    /// Starts announcing changes, for sources that can (a store's watch, a pub/sub channel):
+    /// call [`Changes::changed`] whenever the keyring may have changed, from any thread; the
+    /// hot keyring then reloads (debounced, validated, published only if different). Whatever
+    /// keeps the announcing alive goes in the returned [`Announcement`], dropped when the hot
+    /// keyring stops. `Ok(None)` (the default): this source cannot announce, so in
+    /// [`WatchMode::Events`] it is not watched; [`WatchMode::Poll`] polls any source.
+    ///
+    /// # Errors
+    ///
+    /// Why announcing could not start; the hot keyring then polls every second instead.
+    ///
+    /// [`WatchMode::Events`]: crate::hot::WatchMode::Events
+    /// [`WatchMode::Poll`]: crate::hot::WatchMode::Poll
+    fn announce(&self, changes: Changes) -> Result<Option<Announcement>, KeyringError> {
+        let _ = changes;
+        Ok(None)
+    }
+}
+
+/// A keyring and the revision of the source it was loaded from.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Versioned {
+    /// The keyring.
+    pub keyring: Keyring,
+    /// The source's revision of it, if the source has revisions.
+    pub revision: Option<String>,
+}
+
+impl Versioned {
+    /// `keyring` at `revision`.
+    pub fn new(keyring: Keyring, revision: Option<String>) -> Self {
+        Self { keyring, revision }
+    }
+}
+
+/// How a source tells a hot keyring that its keyring may have changed; see
+/// [`KeyringSource::announce`]. Cheap to clone and `Send + Sync`.
+#[derive(Clone)]
+pub struct Changes(Arc<dyn Fn() + Send + Sync>);
+
+impl Changes {
+    /// Changes reported to `on_change` (a hot keyring passes its own).
+    pub fn new(on_change: impl Fn() + Send + Sync + 'static) -> Self {
+        Self(Arc::new(on_change))
+    }
+
+    /// The keyring may have changed: the hot keyring will load it again.
+    pub fn changed(&self) {
+        (self.0)();
+    }
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Changes")
+    }
+}
+
+/// Keeps a source's announcing alive (a watch task, a subscription); dropped when the hot
+/// keyring stops.
+pub struct Announcement {
+    // Held, not read: dropping it stops the announcing.
+    _guard: Box<dyn Send>,
+}
+
+impl Announcement {
+    /// Holds `guard` until the hot keyring stops.
+    pub fn new(guard: impl Send + 'static) -> Self {
+        Self {
+            _guard: Box::new(guard),
+        }
+    }
+}
+
+impl std::fmt::Debug for Announcement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Announcement")
+    }
 }
 
 /// A keyring JSON file; watchable.

@@ -16,14 +16,14 @@ use std::time::{Duration, Instant, SystemTime};
 use arc_swap::{ArcSwap, Guard};
 use sha2::{Digest as _, Sha256};
 
-use super::source::KeyringSource;
+use super::source::{KeyringSource, Versioned};
 use super::{KeyState, Keyring};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{KeyringError, SharedError};
 
 mod watcher;
 
-use watcher::Watcher;
+use watcher::{Trigger, Watcher};
 
 /// The snapshot in force, as [`HotKeyring::load`] returns it: a cheap guard (an `arc-swap`
 /// load) that dereferences to the [`Snapshot`].
@@ -134,6 +134,9 @@ pub struct Status {
     pub loads: u64,
     /// Whether the keyring in force is a demo keyring, whose secrets are public.
     pub demo: bool,
+    /// The source's revision of the keyring in force, if the source has revisions
+    /// ([`KeyringSource::load_revision`](crate::KeyringSource::load_revision)).
+    pub revision: Option<String>,
     /// The keys in force.
     pub keys: Vec<KeyStatus>,
 }
@@ -197,7 +200,7 @@ impl HotKeyringBuilder {
     ///
     /// The source's error if the first load fails: there is no last good keyring yet.
     pub fn build(self) -> Result<HotKeyring, KeyringError> {
-        let keyring = self.source.load(self.clock.clone())?;
+        let Versioned { keyring, revision } = self.source.load_revision(self.clock.clone())?;
         let digest = digest(&keyring);
         let key_ids = key_ids(&keyring);
         let demo = keyring.is_demo();
@@ -214,6 +217,7 @@ impl HotKeyringBuilder {
             gate: Gate::default(),
             reload_wait: self.reload_wait,
             digest: Mutex::new(digest),
+            revision: Mutex::new(revision),
             health: Mutex::new(Health::default()),
             loads: AtomicU64::new(1),
             watcher: Mutex::new(None),
@@ -227,36 +231,38 @@ impl HotKeyringBuilder {
         if demo {
             warn_demo(&shared.source_name);
         }
-        let watch_path = shared.source.watch_path().map(Path::to_owned);
-        if let Some(path) = watch_path {
-            let watcher = match self.mode {
-                WatchMode::Manual => None,
-                WatchMode::Poll(every) => {
-                    if every < WatchMode::MIN_POLL_INTERVAL {
-                        tracing::warn!(
-                            requested = ?every,
-                            using = ?WatchMode::MIN_POLL_INTERVAL,
-                            "tokenring: poll interval too short; raised to the minimum"
-                        );
-                    }
-                    Some(Watcher::start(
-                        &shared,
-                        &path,
-                        None,
-                        every.max(WatchMode::MIN_POLL_INTERVAL),
-                    ))
+        let trigger = match self.mode {
+            WatchMode::Manual => None,
+            WatchMode::Poll(every) => {
+                if every < WatchMode::MIN_POLL_INTERVAL {
+                    tracing::warn!(
+                        requested = ?every,
+                        using = ?WatchMode::MIN_POLL_INTERVAL,
+                        "tokenring: poll interval too short; raised to the minimum"
+                    );
                 }
-                WatchMode::Events => Some(Watcher::start(
-                    &shared,
-                    &path,
-                    Some(self.debounce),
-                    Duration::from_secs(1),
-                )),
-            };
-            *lock(&shared.watcher) = watcher.transpose().map_err(|source| KeyringError::Io {
-                path: path.clone(),
-                source: Arc::new(source),
-            })?;
+                Some(Trigger::Poll(every.max(WatchMode::MIN_POLL_INTERVAL)))
+            }
+            WatchMode::Events => Some(match shared.source.watch_path() {
+                Some(path) => Trigger::Files {
+                    path: path.to_owned(),
+                    debounce: self.debounce,
+                },
+                None => Trigger::Announced {
+                    debounce: self.debounce,
+                },
+            }),
+        };
+        if let Some(trigger) = trigger {
+            *lock(&shared.watcher) =
+                Watcher::start(&shared, trigger).map_err(|source| KeyringError::Io {
+                    path: shared
+                        .source
+                        .watch_path()
+                        .map(Path::to_owned)
+                        .unwrap_or_default(),
+                    source: Arc::new(source),
+                })?;
         }
         Ok(HotKeyring { shared })
     }
@@ -301,6 +307,8 @@ struct Shared {
     // SHA-256 of the published keyring's canonical JSON: tells "changed" without keeping a
     // second copy of the secrets. Only the gate's holder touches it.
     digest: Mutex<[u8; 32]>,
+    // The source's revision of the keyring in force (or of the same content, loaded again).
+    revision: Mutex<Option<String>>,
     health: Mutex<Health>,
     loads: AtomicU64,
     watcher: Mutex<Option<Watcher>>,
@@ -437,6 +445,7 @@ impl HotKeyring {
     /// used for its key states. Waits for a reload in progress.
     pub fn replace(&self, keyring: Keyring) {
         let pass = self.shared.gate.enter(self.shared.clock.now());
+        *lock(&self.shared.revision) = None;
         let event = self.shared.publish(keyring);
         drop(pass);
         self.shared.notify(&event);
@@ -461,6 +470,7 @@ impl HotKeyring {
             reloading_since: self.shared.gate.running_since(),
             loads: self.shared.loads.load(Ordering::Relaxed),
             demo: keyring.is_demo(),
+            revision: lock(&self.shared.revision).clone(),
             keys: keyring
                 .keys()
                 .iter()
@@ -499,15 +509,17 @@ impl Shared {
                 .map_err(|since| KeyringError::ReloadInProgress { since })?,
         };
         self.loads.fetch_add(1, Ordering::Relaxed);
-        let (result, event) = match self.source.load(self.clock.clone()) {
-            Ok(keyring) if digest(&keyring) == *lock(&self.digest) => {
+        let (result, event) = match self.source.load_revision(self.clock.clone()) {
+            Ok(Versioned { keyring, revision }) if digest(&keyring) == *lock(&self.digest) => {
+                *lock(&self.revision) = revision;
                 let event = self.recovered().then(|| ReloadEvent::Recovered {
                     generation: self.current.load().generation,
                 });
                 (Ok(false), event)
             }
-            Ok(keyring) => {
+            Ok(Versioned { keyring, revision }) => {
                 self.recovered();
+                *lock(&self.revision) = revision;
                 (Ok(true), Some(self.publish(keyring)))
             }
             Err(error) => {

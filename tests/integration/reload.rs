@@ -788,3 +788,107 @@ fn demo_keyrings_are_flagged() {
     assert!(hot.status().demo);
     assert_eq!(log_lines(&path, "DEMO keyring"), 1);
 }
+
+/// A store that is not a file: a value and a revision, changed by the test, announced or not.
+struct Store {
+    state: Mutex<(String, u64)>,
+    changes: Mutex<Option<tokenring::keyring::Changes>>,
+    announces: bool,
+}
+
+impl Store {
+    fn new(text: String, announces: bool) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new((text, 1)),
+            changes: Mutex::new(None),
+            announces,
+        })
+    }
+
+    fn put(&self, text: String) {
+        let mut state = self.state.lock().unwrap();
+        *state = (text, state.1 + 1);
+        drop(state);
+        if let Some(changes) = &*self.changes.lock().unwrap() {
+            changes.changed();
+        }
+    }
+}
+
+struct StoreSource(Arc<Store>);
+
+impl tokenring::KeyringSource for StoreSource {
+    fn load(
+        &self,
+        clock: Arc<dyn tokenring::clock::Clock>,
+    ) -> Result<Keyring, tokenring::KeyringError> {
+        Ok(self.load_revision(clock)?.keyring)
+    }
+    fn load_revision(
+        &self,
+        clock: Arc<dyn tokenring::clock::Clock>,
+    ) -> Result<tokenring::keyring::Versioned, tokenring::KeyringError> {
+        let (text, revision) = self.0.state.lock().unwrap().clone();
+        let keyring = Keyring::from_json_with_clock(&text, clock)?;
+        Ok(tokenring::keyring::Versioned::new(
+            keyring,
+            Some(revision.to_string()),
+        ))
+    }
+    fn describe(&self) -> String {
+        "test store".to_owned()
+    }
+    fn announce(
+        &self,
+        changes: tokenring::keyring::Changes,
+    ) -> Result<Option<tokenring::keyring::Announcement>, tokenring::KeyringError> {
+        if !self.0.announces {
+            return Ok(None);
+        }
+        *self.0.changes.lock().unwrap() = Some(changes);
+        Ok(Some(tokenring::keyring::Announcement::new(())))
+    }
+}
+
+/// Any source reloads: one that announces its changes in events mode, and one that cannot
+/// in poll mode; both report their revision, and a bad value is refused like a bad file.
+#[test]
+fn sources_that_are_not_files_announce_or_are_polled() {
+    for (announces, mode) in [
+        (true, WatchMode::Events),
+        (false, WatchMode::Poll(Duration::from_millis(100))),
+    ] {
+        let store = Store::new(one(), announces);
+        let hot = HotKeyring::builder(StoreSource(store.clone()))
+            .mode(mode)
+            .build()
+            .unwrap();
+        let verifier = Verifier::new(&hot, "store");
+        assert_eq!(hot.status().revision.as_deref(), Some("1"));
+        let old = verifier.generate(&"old", TokenOptions::new()).unwrap();
+
+        store.put(two());
+        wait_for(WITHIN, || signer(&verifier) == "k2")
+            .unwrap_or_else(|| panic!("{mode:?}: not picked up: {:?}", hot.status()));
+        assert_eq!(hot.status().revision.as_deref(), Some("2"), "{mode:?}");
+        assert_eq!(verifier.verify::<String>(&old, None).unwrap().value, "old");
+
+        store.put("{not a keyring".to_owned());
+        wait_for(WITHIN, || hot.status().last_error.is_some()).expect("refused");
+        assert_eq!(
+            signer(&verifier),
+            "k2",
+            "{mode:?}: the last good keyring stays"
+        );
+        assert_eq!(hot.status().revision.as_deref(), Some("2"), "{mode:?}");
+    }
+    // Events mode with a source that can neither be watched nor announce: loaded once.
+    let store = Store::new(one(), false);
+    let hot = HotKeyring::builder(StoreSource(store.clone()))
+        .build()
+        .unwrap();
+    store.put(two());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(hot.status().loads, 1);
+    assert!(hot.reload().unwrap(), "reload() still reads it");
+}

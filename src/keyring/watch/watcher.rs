@@ -16,6 +16,7 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use super::{Shared, lock};
+use crate::keyring::Changes;
 
 enum Message {
     Changed,
@@ -28,44 +29,73 @@ pub(super) struct Watcher {
     thread: Option<JoinHandle<()>>,
 }
 
+/// What makes the watcher reload.
+pub(super) enum Trigger {
+    /// File-system events on this path (polling every second if they are unavailable).
+    Files { path: PathBuf, debounce: Duration },
+    /// The source's own announcements ([`KeyringSource::announce`]).
+    ///
+    /// [`KeyringSource::announce`]: crate::KeyringSource::announce
+    Announced { debounce: Duration },
+    /// Nothing but a poll at this interval.
+    Poll(Duration),
+}
+
 impl Watcher {
-    /// `debounce: Some(_)` watches events (and polls every 30 s as a safety net, or every
-    /// `poll` when events are unavailable); `None` polls every `poll`.
-    pub(super) fn start(
-        shared: &Arc<Shared>,
-        path: &Path,
-        debounce: Option<Duration>,
-        poll: Duration,
-    ) -> std::io::Result<Self> {
+    /// Starts the thread; `Ok(None)` if there is nothing to watch (a source that can neither
+    /// be watched as a file nor announce, in events mode).
+    pub(super) fn start(shared: &Arc<Shared>, trigger: Trigger) -> std::io::Result<Option<Self>> {
         let (tx, rx) = mpsc::channel();
-        let path = std::path::absolute(path)?;
-        let events = match debounce {
-            Some(_) => match Events::start(&path, tx.clone()) {
-                Ok(events) => Some(events),
-                Err(error) => {
-                    tracing::warn!(
-                        path = %path.display(),
-                        %error,
-                        "tokenring: file events unavailable; polling every second instead"
-                    );
-                    None
+        // A safety poll catches anything events or announcements miss.
+        const SAFETY_POLL: Duration = Duration::from_secs(30);
+        const FALLBACK_POLL: Duration = Duration::from_secs(1);
+        let (events, announcement, debounce, every) = match trigger {
+            Trigger::Files { path, debounce } => {
+                let path = std::path::absolute(path)?;
+                match Events::start(&path, tx.clone()) {
+                    Ok(events) => (Some(events), None, debounce, SAFETY_POLL),
+                    Err(error) => {
+                        tracing::warn!(
+                            path = %path.display(),
+                            %error,
+                            "tokenring: file events unavailable; polling every second instead"
+                        );
+                        (None, None, debounce, FALLBACK_POLL)
+                    }
                 }
-            },
-            None => None,
-        };
-        let every = if events.is_some() {
-            Duration::from_secs(30)
-        } else {
-            poll
+            }
+            Trigger::Announced { debounce } => {
+                let sender = tx.clone();
+                let changes = Changes::new(move || {
+                    let _ = sender.send(Message::Changed);
+                });
+                match shared.source.announce(changes) {
+                    Ok(Some(announcement)) => (None, Some(announcement), debounce, SAFETY_POLL),
+                    Ok(None) => return Ok(None),
+                    Err(error) => {
+                        tracing::warn!(
+                            source = %shared.source_name,
+                            %error,
+                            "tokenring: the source cannot announce changes; polling every second instead"
+                        );
+                        (None, None, debounce, FALLBACK_POLL)
+                    }
+                }
+            }
+            Trigger::Poll(every) => (None, None, Duration::ZERO, every),
         };
         let weak = Arc::downgrade(shared);
         let thread = thread::Builder::new()
             .name("tokenring-watch".to_owned())
-            .spawn(move || run(&weak, &rx, events, debounce.unwrap_or_default(), every))?;
-        Ok(Self {
+            .spawn(move || {
+                // Announcing stops when this thread does.
+                let _announcement = announcement;
+                run(&weak, &rx, events, debounce, every);
+            })?;
+        Ok(Some(Self {
             tx,
             thread: Some(thread),
-        })
+        }))
     }
 
     pub(super) fn stop(mut self) {
