@@ -215,6 +215,15 @@ pub enum KeyringError {
         /// What is wrong with it.
         problem: EnvProblem,
     },
+    /// The store holding the keyring could not answer, or has no keyring (etcd down, the
+    /// key missing, access denied). The last good keyring stays in force.
+    #[error("cannot read the keyring from {store}: {reason}")]
+    Unavailable {
+        /// The store and where in it, e.g. `etcd /payments/keyring`.
+        store: String,
+        /// What went wrong, as the store said it.
+        reason: String,
+    },
     /// The text is not JSON of the keyring's shape (syntax, top-level fields, duplicate
     /// fields). Serde's message names the field; line and column locate it.
     #[error("keyring JSON at line {line}, column {column}: {message}")]

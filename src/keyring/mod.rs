@@ -8,6 +8,8 @@
 //! frozen at load: a key with `activates_at` in the future verifies at once and starts
 //! signing at that instant, on every node, with no reload.
 
+#[cfg(feature = "etcd")]
+mod etcd;
 mod file;
 mod handle;
 mod read;
@@ -15,6 +17,8 @@ mod source;
 #[cfg(feature = "watch")]
 pub(crate) mod watch;
 
+#[cfg(feature = "etcd")]
+pub use etcd::EtcdSource;
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
 pub use source::{

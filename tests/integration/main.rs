@@ -6,6 +6,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+#[cfg(feature = "etcd")]
+mod etcd;
 mod keyring;
 #[cfg(feature = "rails")]
 mod rails_errors;

@@ -1,0 +1,384 @@
+//! Keyrings on etcd (feature `etcd`): the keyring JSON at `/NAME/keyring`, loaded with its
+//! modification revision and watched from it.
+//!
+//! The core stays runtime-free: the source runs its own tokio runtime (one worker thread,
+//! `tokenring-etcd`) and callers wait on a channel, so loading from inside another runtime
+//! (an axum handler calling `reload()`) neither panics nor blocks that runtime's scheduler
+//! for longer than the source's timeout. `etcd-client` balances over the endpoints; the
+//! watch reconnects with backoff after a leader change, a dropped stream or a network
+//! error, resumes from the revision after the last one it saw, and when that revision was
+//! compacted away announces a change anyway, so a full read catches up: no update is missed.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use etcd_client::{Client, ConnectOptions, WatchOptions};
+use zeroize::Zeroizing;
+
+use super::Keyring;
+use super::source::{Announcement, Changes, KeyringSource, Versioned};
+use crate::clock::Clock;
+use crate::error::KeyringError;
+use crate::secret::Secret;
+
+/// A keyring stored in etcd under `/NAME/keyring`; hot-reloads by watching the key.
+///
+/// ```no_run
+/// use tokenring::HotKeyring;
+/// use tokenring::keyring::EtcdSource;
+///
+/// let source = EtcdSource::from_url("etcd://10.0.0.1:2379,10.0.0.2:2379/payments")?;
+/// let keyring = HotKeyring::builder(source).build()?; // follows every change to /payments/keyring
+/// # Ok::<(), tokenring::KeyringError>(())
+/// ```
+pub struct EtcdSource {
+    inner: Arc<Inner>,
+    // Shut down without blocking when the source is dropped (possibly inside another
+    // runtime, where a blocking shutdown would panic).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+struct Inner {
+    name: String,
+    key: String,
+    endpoints: Vec<String>,
+    user: Option<(String, Secret)>,
+    tls: Option<etcd_client::TlsOptions>,
+    timeout: Duration,
+    client: tokio::sync::Mutex<Option<Client>>,
+    // The modification revision of the value last loaded: where a watch resumes.
+    last_revision: AtomicI64,
+}
+
+/// The longest keyring value read, as for files.
+const MAX_VALUE_LEN: usize = Keyring::MAX_FILE_LEN as usize;
+
+impl EtcdSource {
+    /// The keyring `NAME` on the etcd cluster at `endpoints` (`host:port` or URLs).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] for a name that is empty or not `[A-Za-z0-9_.-]`, no
+    /// endpoints, or a runtime that cannot start. Connecting happens on first use.
+    pub fn new(
+        endpoints: impl IntoIterator<Item = impl Into<String>>,
+        name: &str,
+    ) -> Result<Self, KeyringError> {
+        let endpoints: Vec<String> = endpoints
+            .into_iter()
+            .map(Into::into)
+            .map(|e| {
+                if e.contains("://") {
+                    e
+                } else {
+                    format!("http://{e}")
+                }
+            })
+            .collect();
+        let refuse = |reason: String| KeyringError::Unavailable {
+            store: format!("etcd keyring {name:?}"),
+            reason,
+        };
+        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+        if name.is_empty() || !name.chars().all(plain) {
+            return Err(refuse(
+                "the name must be 1 or more of A-Z a-z 0-9 _ . -".to_owned(),
+            ));
+        }
+        if endpoints.is_empty() {
+            return Err(refuse("no endpoints".to_owned()));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("tokenring-etcd")
+            .enable_all()
+            .build()
+            .map_err(|e| refuse(format!("cannot start its runtime: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                name: name.to_owned(),
+                key: format!("/{name}/keyring"),
+                endpoints,
+                user: None,
+                tls: None,
+                timeout: Duration::from_secs(5),
+                client: tokio::sync::Mutex::new(None),
+                last_revision: AtomicI64::new(0),
+            }),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// `etcd://HOST:PORT[,HOST:PORT…]/NAME`, the form the CLI and the example server take.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] for another form, and as [`EtcdSource::new`].
+    pub fn from_url(url: &str) -> Result<Self, KeyringError> {
+        let bad = || KeyringError::Unavailable {
+            store: "etcd".to_owned(),
+            reason: "expected etcd://HOST:PORT[,HOST:PORT…]/NAME".to_owned(),
+        };
+        let rest = url.strip_prefix("etcd://").ok_or_else(bad)?;
+        let (hosts, name) = rest.split_once('/').ok_or_else(bad)?;
+        let endpoints: Vec<&str> = hosts.split(',').filter(|h| !h.is_empty()).collect();
+        if endpoints.is_empty() {
+            return Err(bad());
+        }
+        Self::new(endpoints, name)
+    }
+
+    /// Authenticates as `user` (etcd's user/password auth).
+    #[must_use]
+    pub fn user(mut self, user: impl Into<String>, password: Secret) -> Self {
+        self.inner_mut().user = Some((user.into(), password));
+        self
+    }
+
+    /// Connects over TLS, trusting `ca_pem`; with `client`, also authenticates with that
+    /// certificate and key (PEM).
+    #[must_use]
+    pub fn tls(mut self, ca_pem: &[u8], client: Option<(&[u8], &[u8])>) -> Self {
+        let mut tls = etcd_client::TlsOptions::new()
+            .ca_certificate(etcd_client::Certificate::from_pem(ca_pem));
+        if let Some((cert, key)) = client {
+            tls = tls.identity(etcd_client::Identity::from_pem(cert, key));
+        }
+        self.inner_mut().tls = Some(tls);
+        self
+    }
+
+    /// How long one request (a read, a connect) may take (5 s unless set).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.inner_mut().timeout = timeout;
+        self
+    }
+
+    /// The keyring's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The etcd key holding the keyring: `/NAME/keyring`.
+    pub fn key(&self) -> &str {
+        &self.inner.key
+    }
+
+    fn inner_mut(&mut self) -> &mut Inner {
+        // Only the setters call this, before the source is shared with a watch task.
+        Arc::get_mut(&mut self.inner).expect("configured before use")
+    }
+
+    /// Runs `work` on the source's runtime and waits for it, at most the timeout.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T, KeyringError>> + Send + 'static,
+    ) -> Result<T, KeyringError> {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .expect("the runtime lives as long as the source");
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let inner = Arc::clone(&self.inner);
+        runtime.spawn(async move {
+            let result = match tokio::time::timeout(inner.timeout, work).await {
+                Ok(result) => result,
+                Err(_) => Err(inner.unavailable(format!("no answer within {:?}", inner.timeout))),
+            };
+            let _ = tx.send(result);
+        });
+        rx.recv()
+            .map_err(|_| self.inner.unavailable("its runtime stopped".to_owned()))?
+    }
+}
+
+impl Inner {
+    fn unavailable(&self, reason: String) -> KeyringError {
+        KeyringError::Unavailable {
+            store: format!("etcd {}", self.key),
+            reason,
+        }
+    }
+
+    /// The connected client, connecting first if there is none.
+    async fn client(&self) -> Result<Client, etcd_client::Error> {
+        let mut slot = self.client.lock().await;
+        if let Some(client) = &*slot {
+            return Ok(client.clone());
+        }
+        let mut options = ConnectOptions::new()
+            .with_connect_timeout(self.timeout)
+            .with_timeout(self.timeout)
+            .with_keep_alive(Duration::from_secs(5), self.timeout);
+        if let Some((user, password)) = &self.user {
+            // etcd-client keeps the password as a String; it lives as long as the source.
+            let password = String::from_utf8_lossy(password.expose()).into_owned();
+            options = options.with_user(user.clone(), password);
+        }
+        if let Some(tls) = &self.tls {
+            options = options.with_tls(tls.clone());
+        }
+        let client = Client::connect(&self.endpoints, Some(options)).await?;
+        *slot = Some(client.clone());
+        Ok(client)
+    }
+
+    /// Drops the client after an error, so the next use connects afresh.
+    async fn reset(&self) {
+        *self.client.lock().await = None;
+    }
+
+    /// The value at the key and its modification revision.
+    async fn fetch(self: Arc<Self>) -> Result<(Zeroizing<String>, i64), KeyringError> {
+        let response = async {
+            let mut client = self.client().await?;
+            client.get(self.key.as_str(), None).await
+        }
+        .await;
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => {
+                self.reset().await;
+                return Err(self.unavailable(error.to_string()));
+            }
+        };
+        let Some(kv) = response.kvs().first() else {
+            return Err(self.unavailable("the key does not exist".to_owned()));
+        };
+        if kv.value().len() > MAX_VALUE_LEN {
+            return Err(self.unavailable(format!(
+                "the value is over the limit of {MAX_VALUE_LEN} bytes"
+            )));
+        }
+        let text = std::str::from_utf8(kv.value())
+            .map_err(|_| self.unavailable("the value is not UTF-8 text".to_owned()))?;
+        Ok((Zeroizing::new(text.to_owned()), kv.mod_revision()))
+    }
+}
+
+impl KeyringSource for EtcdSource {
+    fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+        Ok(self.load_revision(clock)?.keyring)
+    }
+
+    fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
+        let (text, revision) = self.run(Arc::clone(&self.inner).fetch())?;
+        // Refused exactly like a bad file, and the watch resumes after what was read even
+        // when it was refused: the next change is what matters.
+        self.inner
+            .last_revision
+            .fetch_max(revision, Ordering::Relaxed);
+        let keyring = Keyring::from_json_with_clock(&text, clock)?;
+        Ok(Versioned::new(keyring, Some(revision.to_string())))
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "etcd {} at {}",
+            self.inner.key,
+            self.inner.endpoints.join(",")
+        )
+    }
+
+    fn announce(&self, changes: Changes) -> Result<Option<Announcement>, KeyringError> {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .expect("the runtime lives as long as the source");
+        let task = runtime.spawn(watch(Arc::clone(&self.inner), changes));
+        Ok(Some(Announcement::new(AbortOnDrop(task.abort_handle()))))
+    }
+}
+
+impl Drop for EtcdSource {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl std::fmt::Debug for EtcdSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdSource")
+            .field("key", &self.inner.key)
+            .field("endpoints", &self.inner.endpoints)
+            .field("user", &self.inner.user.as_ref().map(|(user, _)| user))
+            .field("tls", &self.inner.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stops the watch task when the hot keyring stops.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Watches the key for as long as the hot keyring runs, announcing each change; reconnects
+/// with backoff and announces once after every interruption, so a reload catches whatever
+/// the stream may have missed.
+async fn watch(inner: Arc<Inner>, changes: Changes) {
+    const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+    const MAX_BACKOFF: Duration = Duration::from_secs(5);
+    let mut backoff = FIRST_BACKOFF;
+    let mut from = inner.last_revision.load(Ordering::Relaxed) + 1;
+    loop {
+        from = from.max(inner.last_revision.load(Ordering::Relaxed) + 1);
+        match watch_from(&inner, &mut from, &changes, &mut backoff).await {
+            Ok(()) => {}
+            Err(error) => {
+                tracing::warn!(
+                    key = %inner.key,
+                    %error,
+                    retry_in = ?backoff,
+                    "tokenring: etcd watch interrupted; keeping the last good keyring"
+                );
+                inner.reset().await;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+        changes.changed();
+    }
+}
+
+/// One watch stream from `*from`; returns when the stream ends or must be started again.
+async fn watch_from(
+    inner: &Inner,
+    from: &mut i64,
+    changes: &Changes,
+    backoff: &mut Duration,
+) -> Result<(), etcd_client::Error> {
+    let mut client = inner.client().await?;
+    let options = WatchOptions::new().with_start_revision(*from);
+    let mut stream = client.watch(inner.key.as_str(), Some(options)).await?;
+    while let Some(response) = stream.message().await? {
+        *backoff = Duration::from_millis(100);
+        if response.compact_revision() > 0 {
+            // The revision to resume from is gone: watch from the oldest one kept, and let
+            // the full read that follows catch up on what was compacted.
+            *from = response.compact_revision();
+            return Ok(());
+        }
+        if response.canceled() {
+            return Ok(());
+        }
+        if let Some(last) = response
+            .events()
+            .iter()
+            .filter_map(|event| event.kv().map(etcd_client::KeyValue::mod_revision))
+            .max()
+        {
+            *from = last + 1;
+            changes.changed();
+        }
+    }
+    Ok(())
+}
