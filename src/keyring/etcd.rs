@@ -50,6 +50,23 @@ struct Inner {
     client: tokio::sync::Mutex<Option<Client>>,
     // The modification revision of the value last loaded: where a watch resumes.
     last_revision: AtomicI64,
+    ack: Option<Ack>,
+}
+
+/// What this node reports at `/NAME/nodes/NODE_ID`, under its lease.
+struct Ack {
+    node: String,
+    key: String,
+    ttl: Duration,
+    state: tokio::sync::Mutex<AckState>,
+}
+
+#[derive(Default)]
+struct AckState {
+    lease: Option<i64>,
+    // What the node holds: the last good load (revision, key ids, when), and the last error.
+    held: Option<(i64, Vec<String>, String)>,
+    last_error: Option<String>,
 }
 
 /// The longest keyring value read, as for files.
@@ -106,6 +123,7 @@ impl EtcdSource {
                 timeout: Duration::from_secs(5),
                 client: tokio::sync::Mutex::new(None),
                 last_revision: AtomicI64::new(0),
+                ack: None,
             }),
             runtime: Some(runtime),
         })
@@ -148,6 +166,59 @@ impl EtcdSource {
         }
         self.inner_mut().tls = Some(tls);
         self
+    }
+
+    /// Acknowledges: after every load or refusal, this process writes what it holds to
+    /// `/NAME/nodes/NODE_ID` — `{"node", "revision", "keys", "loaded_at", "last_error"}` —
+    /// under a lease of `ttl` (at least 5 s; 30 s is a sensible default: a node paused for a
+    /// few seconds is waited for, not forgotten) that it keeps alive. A node that dies
+    /// disappears with its lease; one alive but stuck keeps reporting its old revision.
+    /// [`EtcdSource::nodes`] reads them all.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] for a node id that is empty or not `[A-Za-z0-9_.-]`.
+    pub fn acknowledge_as(mut self, node_id: &str, ttl: Duration) -> Result<Self, KeyringError> {
+        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+        if node_id.is_empty() || node_id.len() > 128 || !node_id.chars().all(plain) {
+            return Err(self
+                .inner
+                .unavailable("a node id must be 1 to 128 of A-Z a-z 0-9 _ . -".to_owned()));
+        }
+        let key = format!("/{}/nodes/{node_id}", self.inner.name);
+        self.inner_mut().ack = Some(Ack {
+            node: node_id.to_owned(),
+            key,
+            ttl: ttl.max(Duration::from_secs(5)),
+            state: tokio::sync::Mutex::new(AckState::default()),
+        });
+        Ok(self)
+    }
+
+    /// The nodes that acknowledge this keyring now (live leases), in node id order.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] if etcd cannot be read.
+    pub fn nodes(&self) -> Result<Vec<NodeReport>, KeyringError> {
+        let inner = Arc::clone(&self.inner);
+        self.run(async move {
+            let prefix = format!("/{}/nodes/", inner.name);
+            let response = async {
+                let mut client = inner.client().await?;
+                let options = etcd_client::GetOptions::new().with_prefix();
+                client.get(prefix.as_str(), Some(options)).await
+            }
+            .await
+            .map_err(|e| inner.unavailable(e.to_string()))?;
+            let mut nodes: Vec<NodeReport> = response
+                .kvs()
+                .iter()
+                .filter_map(|kv| serde_json::from_slice(kv.value()).ok())
+                .collect();
+            nodes.sort_by(|a, b| a.node.cmp(&b.node));
+            Ok(nodes)
+        })
     }
 
     /// How long one request (a read, a connect) may take (5 s unless set).
@@ -265,14 +336,19 @@ impl KeyringSource for EtcdSource {
     }
 
     fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
-        let (text, revision) = self.run(Arc::clone(&self.inner).fetch())?;
-        // Refused exactly like a bad file, and the watch resumes after what was read even
-        // when it was refused: the next change is what matters.
-        self.inner
-            .last_revision
-            .fetch_max(revision, Ordering::Relaxed);
-        let keyring = Keyring::from_json_with_clock(&text, clock)?;
-        Ok(Versioned::new(keyring, Some(revision.to_string())))
+        let loaded = self
+            .run(Arc::clone(&self.inner).fetch())
+            .and_then(|(text, revision)| {
+                // Refused exactly like a bad file, and the watch resumes after what was read
+                // even when it was refused: the next change is what matters.
+                self.inner
+                    .last_revision
+                    .fetch_max(revision, Ordering::Relaxed);
+                let keyring = Keyring::from_json_with_clock(&text, clock)?;
+                Ok(Versioned::new(keyring, Some(revision.to_string())))
+            });
+        self.acknowledge(&loaded);
+        loaded
     }
 
     fn describe(&self) -> String {
@@ -293,11 +369,187 @@ impl KeyringSource for EtcdSource {
     }
 }
 
+impl EtcdSource {
+    /// Records what this load means for the node and writes its acknowledgement in the
+    /// background: a load never waits for it.
+    fn acknowledge(&self, loaded: &Result<Versioned, KeyringError>) {
+        if self.inner.ack.is_none() {
+            return;
+        }
+        let update = match loaded {
+            Ok(versioned) => Ok((
+                versioned
+                    .revision
+                    .as_deref()
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or_default(),
+                versioned
+                    .keyring
+                    .keys()
+                    .iter()
+                    .map(|k| k.id().to_owned())
+                    .collect(),
+                crate::clock::format_rfc3339(versioned.keyring.now()),
+            )),
+            Err(error) => Err(error.to_string()),
+        };
+        let inner = Arc::clone(&self.inner);
+        if let Some(runtime) = &self.runtime {
+            runtime.spawn(async move {
+                let key = inner.key.clone();
+                if let Err(error) = inner.acknowledge(update).await {
+                    tracing::warn!(%key, %error, "tokenring: cannot acknowledge in etcd");
+                }
+            });
+        }
+    }
+}
+
+impl Inner {
+    async fn acknowledge(
+        self: Arc<Self>,
+        update: Result<(i64, Vec<String>, String), String>,
+    ) -> Result<(), etcd_client::Error> {
+        let Some(ack) = &self.ack else { return Ok(()) };
+        let mut state = ack.state.lock().await;
+        match update {
+            Ok(held) => {
+                state.held = Some(held);
+                state.last_error = None;
+            }
+            Err(error) => state.last_error = Some(error),
+        }
+        let lease = match state.lease {
+            Some(lease) => lease,
+            None => {
+                let lease = self.grant(ack.ttl).await?;
+                state.lease = Some(lease);
+                tokio::spawn(Arc::clone(&self).keep_alive(lease));
+                lease
+            }
+        };
+        let result = self.put_report(ack, &state, lease).await;
+        if result.is_err() {
+            // The lease may be gone (etcd restarted, or this process was paused past the
+            // TTL): the next acknowledgement takes a new one.
+            state.lease = None;
+        }
+        result
+    }
+
+    async fn grant(&self, ttl: Duration) -> Result<i64, etcd_client::Error> {
+        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+        Ok(self.client().await?.lease_grant(ttl, None).await?.id())
+    }
+
+    async fn put_report(
+        &self,
+        ack: &Ack,
+        state: &AckState,
+        lease: i64,
+    ) -> Result<(), etcd_client::Error> {
+        let (revision, keys, loaded_at) = state.held.clone().unwrap_or_default();
+        let report = NodeReport {
+            node: ack.node.clone(),
+            revision,
+            keys,
+            loaded_at,
+            last_error: state.last_error.clone(),
+        };
+        // Strings and numbers: serialising into memory cannot fail.
+        let value = serde_json::to_vec(&report).expect("a node report serialises");
+        let options = etcd_client::PutOptions::new().with_lease(lease);
+        self.client()
+            .await?
+            .put(ack.key.as_str(), value, Some(options))
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps `lease` alive until it is lost; then takes a new lease and writes the report
+    /// again, so a node that was paused past its TTL reappears once it runs.
+    async fn keep_alive(self: Arc<Self>, mut lease: i64) {
+        let Some(ack) = &self.ack else { return };
+        let every = ack.ttl / 3;
+        loop {
+            let alive = async {
+                let (mut keeper, mut stream) = self.client().await?.lease_keep_alive(lease).await?;
+                loop {
+                    keeper.keep_alive().await?;
+                    match stream.message().await? {
+                        Some(response) if response.ttl() > 0 => {}
+                        _ => return Ok::<(), etcd_client::Error>(()),
+                    }
+                    tokio::time::sleep(every).await;
+                }
+            }
+            .await;
+            if let Err(error) = alive {
+                tracing::debug!(key = %ack.key, %error, "tokenring: etcd lease keep-alive interrupted");
+                self.reset().await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            // Lost or interrupted: take a new lease and report again.
+            let mut state = ack.state.lock().await;
+            if state.lease != Some(lease) {
+                return; // an acknowledgement already replaced it and keeps its own alive
+            }
+            match self.grant(ack.ttl).await {
+                Ok(fresh) => {
+                    lease = fresh;
+                    state.lease = Some(fresh);
+                    if self.put_report(ack, &state, fresh).await.is_err() {
+                        state.lease = None;
+                        return;
+                    }
+                }
+                Err(_) => {
+                    state.lease = None;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One node's acknowledgement: the keyring revision it holds and its key ids, when it loaded
+/// it, and its last refusal (cleared by the next good load).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NodeReport {
+    /// The node's id.
+    pub node: String,
+    /// The etcd revision of the keyring it holds.
+    pub revision: i64,
+    /// The key ids of that keyring.
+    pub keys: Vec<String>,
+    /// When it loaded it (RFC 3339 UTC).
+    pub loaded_at: String,
+    /// Why its last load was refused, if it was.
+    pub last_error: Option<String>,
+}
+
 impl Drop for EtcdSource {
     fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        // A node that stops cleanly leaves the fleet at once rather than after its TTL.
+        if self.inner.ack.is_some() {
+            let inner = Arc::clone(&self.inner);
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            runtime.spawn(async move {
+                if let Some(ack) = &inner.ack {
+                    let lease = ack.state.lock().await.lease.take();
+                    if let (Some(lease), Ok(mut client)) = (lease, inner.client().await) {
+                        let _ = client.lease_revoke(lease).await;
+                    }
+                }
+                let _ = tx.send(());
+            });
+            let _ = rx.recv_timeout(Duration::from_secs(1));
         }
+        runtime.shutdown_background();
     }
 }
 

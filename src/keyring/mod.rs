@@ -18,7 +18,7 @@ mod source;
 pub(crate) mod watch;
 
 #[cfg(feature = "etcd")]
-pub use etcd::EtcdSource;
+pub use etcd::{EtcdSource, NodeReport};
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
 pub use source::{

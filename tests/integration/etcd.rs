@@ -337,3 +337,61 @@ fn urls_name_the_endpoints_and_the_keyring() {
         assert!(EtcdSource::from_url(bad).is_err(), "{bad}");
     }
 }
+
+/// Nodes acknowledge under a lease what they hold: the revision, its keys, their last error;
+/// a node that stops leaves, one that refuses a value keeps reporting what it holds.
+#[test]
+fn nodes_acknowledge_what_they_hold() {
+    let Some(etcd) = Etcd::start() else { return };
+    let first = etcd.put("/f/keyring", &json(vec![key("k1", 1)]));
+    let node = |id: &str| {
+        let source = source(&etcd, "f")
+            .acknowledge_as(id, Duration::from_secs(30))
+            .unwrap();
+        HotKeyring::builder(source).build().unwrap()
+    };
+    let (a, b) = (node("node-a"), node("node-b"));
+    let reader = source(&etcd, "f");
+    let converged = |revision: i64, count: usize| {
+        wait_for(Duration::from_secs(5), || {
+            reader.nodes().is_ok_and(|nodes| {
+                nodes.len() == count && nodes.iter().all(|n| n.revision == revision)
+            })
+        })
+    };
+    assert!(converged(first, 2), "{:?}", reader.nodes());
+    let nodes = reader.nodes().unwrap();
+    assert_eq!(
+        (nodes[0].node.as_str(), nodes[1].node.as_str()),
+        ("node-a", "node-b")
+    );
+    assert_eq!(nodes[0].keys, ["k1"]);
+    assert_eq!(nodes[0].last_error, None);
+
+    let second = etcd.put("/f/keyring", &json(vec![key("k2", 2), key("k1", 1)]));
+    assert!(converged(second, 2), "{:?}", reader.nodes());
+    assert_eq!(reader.nodes().unwrap()[1].keys, ["k2", "k1"]);
+
+    // A bad value: each node still holds the last good revision, and says why.
+    etcd.put("/f/keyring", "{broken");
+    assert!(wait_for(Duration::from_secs(5), || {
+        reader
+            .nodes()
+            .is_ok_and(|nodes| nodes.iter().all(|n| n.last_error.is_some()))
+    }));
+    assert!(reader.nodes().unwrap().iter().all(|n| n.revision == second));
+
+    // A node that stops leaves at once (its lease is revoked), not after the TTL.
+    drop(b);
+    assert!(wait_for(Duration::from_secs(3), || {
+        reader
+            .nodes()
+            .is_ok_and(|nodes| nodes.len() == 1 && nodes[0].node == "node-a")
+    }));
+    assert_eq!(a.status().revision, Some(second.to_string()));
+    assert!(
+        source(&etcd, "f")
+            .acknowledge_as("bad/id", Duration::from_secs(30))
+            .is_err()
+    );
+}
