@@ -224,6 +224,15 @@ pub enum KeyringError {
         /// What went wrong, as the store said it.
         reason: String,
     },
+    /// A compare-and-swap write found the keyring changed since it was read (another
+    /// operator's write): nothing was written.
+    #[error(
+        "the keyring at {store} changed since it was read; nothing was written (run the command again)"
+    )]
+    Conflict {
+        /// The store and where in it.
+        store: String,
+    },
     /// The text is not JSON of the keyring's shape (syntax, top-level fields, duplicate
     /// fields). Serde's message names the field; line and column locate it.
     #[error("keyring JSON at line {line}, column {column}: {message}")]

@@ -3,13 +3,13 @@
 //! Every change is validated as a whole keyring before it is written, so the CLI never
 //! writes a file that a server would refuse.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use clap::{Args, Subcommand};
 use tokenring::{Algorithm, Key, KeyState, Keyring, KeyringError, Secret};
 
-use crate::{Failure, files, format_time, out, parse_duration, parse_time, resolve_time};
+use crate::ring::{Ring, parse_ring};
+use crate::{Failure, format_time, out, parse_duration, parse_time, resolve_time};
 
 /// Options for a freshly generated key.
 #[derive(Args)]
@@ -34,8 +34,9 @@ fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
 pub(crate) enum KeyringCommand {
     /// Create a keyring file with one new active key.
     Init {
-        /// The keyring file to create.
-        file: PathBuf,
+        /// The keyring to create: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
         #[command(flatten)]
         key: NewKeyArgs,
         /// Replace an existing file (its keys are lost).
@@ -45,8 +46,9 @@ pub(crate) enum KeyringCommand {
     /// Add a new key at the top of the keyring. Give it a future activation so every node
     /// has it before any node signs with it.
     Add {
-        /// The keyring file.
-        file: PathBuf,
+        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
         #[command(flatten)]
         key: NewKeyArgs,
         /// Start signing this long from now (e.g. 1h); it verifies at once.
@@ -55,12 +57,20 @@ pub(crate) enum KeyringCommand {
         /// Start signing at this time (RFC 3339 UTC); it verifies at once.
         #[arg(long, value_parser = parse_time)]
         activates_at: Option<SystemTime>,
+        /// (etcd) Add the key pending, wait until every live node acknowledges a revision
+        /// that holds it, then activate it (in a few seconds, for clock skew).
+        #[arg(long, conflicts_with_all = ["activates_in", "activates_at"])]
+        activate_when_converged: bool,
+        /// How long --activate-when-converged waits (then the key stays pending, exit 1).
+        #[arg(long, value_parser = parse_duration, default_value = "5m", requires = "activate_when_converged")]
+        timeout: Duration,
     },
     /// Set when a key stops verifying: at least the longest token lifetime from now.
     #[command(group(clap::ArgGroup::new("when").required(true).args(["expires_in", "expires_at"])))]
     Retire {
-        /// The keyring file.
-        file: PathBuf,
+        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
         /// The key to retire.
         key_id: String,
         /// Stop verifying this long from now (e.g. 7d).
@@ -72,33 +82,38 @@ pub(crate) enum KeyringCommand {
     },
     /// Disable a key at once: every token it signed is rejected. For compromised keys.
     Revoke {
-        /// The keyring file.
-        file: PathBuf,
+        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
         /// The key to revoke.
         key_id: String,
     },
     /// Remove expired keys (and, with --revoked, disabled ones).
     Prune {
-        /// The keyring file.
-        file: PathBuf,
+        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
         /// Also remove revoked keys (their tokens then fail as "unknown key").
         #[arg(long)]
         revoked: bool,
     },
     /// Show every key and its state now.
     List {
-        /// The keyring file.
-        file: PathBuf,
+        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
     },
     /// Validate a keyring file; exit 1 if a server would refuse it.
     Check {
-        /// The keyring file.
-        file: PathBuf,
+        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
     },
     /// Watch a keyring file as a server would and print each reload and each refused file.
     Watch {
-        /// The keyring file.
-        file: PathBuf,
+        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = parse_ring)]
+        file: Ring,
         /// Poll at this interval instead of using file-system events (e.g. 500ms; at
         /// least 100ms).
         #[arg(long, value_parser = parse_poll_interval)]
@@ -126,8 +141,17 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
         KeyringCommand::Add {
             file,
             key,
+            activates_in: _,
+            activates_at: _,
+            activate_when_converged: true,
+            timeout,
+        } => crate::fleet::add_when_converged(&file, &key, timeout),
+        KeyringCommand::Add {
+            file,
+            key,
             activates_in,
             activates_at,
+            ..
         } => add(&file, &key, activates_in, activates_at),
         KeyringCommand::Retire {
             file,
@@ -152,7 +176,7 @@ pub(crate) fn keygen(args: &NewKeyArgs) -> Result<(), Failure> {
     out(serde_json::to_string_pretty(entry)?)
 }
 
-fn new_key(args: &NewKeyArgs, activates_at: Option<SystemTime>) -> Result<Key, Failure> {
+pub(crate) fn new_key(args: &NewKeyArgs, activates_at: Option<SystemTime>) -> Result<Key, Failure> {
     let id = match &args.id {
         Some(id) => id.clone(),
         None => default_id()?,
@@ -173,24 +197,22 @@ fn default_id() -> Result<String, Failure> {
     Ok(format!("{day}-{a:02x}{b:02x}"))
 }
 
-fn init(file: &Path, args: &NewKeyArgs, force: bool) -> Result<(), Failure> {
-    files::ensure_absent(file, force)?;
+fn init(file: &Ring, args: &NewKeyArgs, force: bool) -> Result<(), Failure> {
     let keyring = Keyring::new(vec![new_key(args, None)?])?;
-    files::create(file, &keyring)?;
+    file.create(&keyring, force)?;
     let id = keyring.keys()[0].id();
     out(format_args!(
-        "created {} with key {id:?} (active, signing)",
-        file.display()
+        "created {file} with key {id:?} (active, signing)"
     ))
 }
 
 fn add(
-    file: &Path,
+    file: &Ring,
     args: &NewKeyArgs,
     activates_in: Option<Duration>,
     activates_at: Option<SystemTime>,
 ) -> Result<(), Failure> {
-    let (id, message) = files::edit(file, |keyring| {
+    let (id, message) = file.edit(|keyring| {
         let now = keyring.now();
         // Without a time the key activates now, so it really signs: a key without
         // `activates_at` would count as the earliest and lose to every staged key.
@@ -234,12 +256,12 @@ fn describe_added(keyring: &Keyring, id: &str) -> String {
 }
 
 fn retire(
-    file: &Path,
+    file: &Ring,
     key_id: &str,
     expires_in: Option<Duration>,
     expires_at: Option<SystemTime>,
 ) -> Result<(), Failure> {
-    let at = files::edit(file, |keyring| {
+    let at = file.edit(|keyring| {
         let Some(at) = resolve_time(expires_in, expires_at, keyring.now())? else {
             return Err(Failure::new("give --expires-in or --expires-at"));
         };
@@ -263,8 +285,8 @@ fn retire(
     ))
 }
 
-fn revoke(file: &Path, key_id: &str) -> Result<(), Failure> {
-    let signs = files::edit(file, |keyring| {
+fn revoke(file: &Ring, key_id: &str) -> Result<(), Failure> {
+    let signs = file.edit(|keyring| {
         let keys = modify(keyring, key_id, |key| key.with_disabled(true))?;
         let updated = rebuild(keyring, keys)?;
         let signs = updated.signing_key().map(|k| k.id().to_owned());
@@ -283,8 +305,8 @@ fn revoke(file: &Path, key_id: &str) -> Result<(), Failure> {
     }
 }
 
-fn prune(file: &Path, revoked: bool) -> Result<(), Failure> {
-    let removed = files::edit(file, |keyring| {
+fn prune(file: &Ring, revoked: bool) -> Result<(), Failure> {
+    let removed = file.edit(|keyring| {
         let now = keyring.now();
         let (removed, kept): (Vec<&Key>, Vec<&Key>) = keyring.keys().iter().partition(|k| {
             let state = k.state_at(now);
@@ -306,8 +328,8 @@ fn prune(file: &Path, revoked: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn list(file: &Path) -> Result<(), Failure> {
-    let keyring = files::load(file)?;
+fn list(file: &Ring) -> Result<(), Failure> {
+    let keyring = file.load()?;
     let now = keyring.now();
     let signing = keyring.signing_key().map(Key::id);
     let time = |t: Option<SystemTime>| t.map_or_else(|| "-".to_owned(), format_time);
@@ -329,8 +351,8 @@ fn list(file: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn check(file: &Path) -> Result<(), Failure> {
-    let keyring = files::load(file)?;
+fn check(file: &Ring) -> Result<(), Failure> {
+    let keyring = file.load()?;
     let now = keyring.now();
     let count = |state| {
         keyring
@@ -344,8 +366,7 @@ fn check(file: &Path) -> Result<(), Failure> {
         None => "no key signs now (verify-only until a pending key activates)".to_owned(),
     };
     out(format_args!(
-        "ok: {}: {} keys ({} active, {} pending, {} expired, {} disabled); {signing}",
-        file.display(),
+        "ok: {file}: {} keys ({} active, {} pending, {} expired, {} disabled); {signing}",
         keyring.keys().len(),
         count(KeyState::Active),
         count(KeyState::Pending),
@@ -355,7 +376,7 @@ fn check(file: &Path) -> Result<(), Failure> {
 }
 
 /// The keyring's keys with `key_id` changed by `change`.
-fn modify(
+pub(crate) fn modify(
     keyring: &Keyring,
     key_id: &str,
     change: impl FnOnce(Key) -> Key,
@@ -374,7 +395,7 @@ fn modify(
 
 /// Validates the changed keys as a whole keyring, keeping the file's description and demo
 /// mark.
-fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
+pub(crate) fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
     match Keyring::new_with_clock(keys, old.clock().clone()) {
         Ok(keyring) => Ok(keyring
             .with_description(old.description().map(str::to_owned))
@@ -388,13 +409,18 @@ fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
     }
 }
 
-fn watch(file: &Path, poll: Option<Duration>, count: Option<u64>) -> Result<(), Failure> {
+fn watch(file: &Ring, poll: Option<Duration>, count: Option<u64>) -> Result<(), Failure> {
     use std::sync::mpsc;
     use tokenring::hot::{ReloadEvent, WatchMode};
     use tokenring::{FileSource, HotKeyring};
 
     let (tx, rx) = mpsc::channel();
-    let hot = HotKeyring::builder(FileSource::new(file))
+    let builder = match file {
+        Ring::File(path) => HotKeyring::builder(FileSource::new(path)),
+        #[cfg(feature = "etcd")]
+        Ring::Etcd(_) => HotKeyring::builder(file.etcd()?),
+    };
+    let hot = builder
         .mode(poll.map_or(WatchMode::Events, WatchMode::Poll))
         .on_reload(move |event| {
             let _ = tx.send(event.clone());
@@ -413,9 +439,8 @@ fn watch(file: &Path, poll: Option<Duration>, count: Option<u64>) -> Result<(), 
         format!("keys {}; signing {signing}", keys.join(", "))
     };
     out(format_args!(
-        "{} generation 1 loaded from {}: {}",
+        "{} generation 1 loaded from {file}: {}",
         format_time(SystemTime::now()),
-        file.display(),
         describe(&hot)
     ))?;
     let mut seen = 0;

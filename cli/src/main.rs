@@ -7,9 +7,11 @@
 
 mod demo;
 mod files;
+mod fleet;
 mod keyring_cmd;
 #[cfg(feature = "rails")]
 mod rails_cmd;
+mod ring;
 mod token_cmd;
 
 use std::fmt;
@@ -40,6 +42,9 @@ enum Command {
     Sign(token_cmd::SignArgs),
     /// Verify a token; print its JSON value on stdout.
     Verify(token_cmd::VerifyArgs),
+    /// Fleets on etcd: what every node holds.
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// Decode a token WITHOUT verifying it.
     Inspect(token_cmd::InspectArgs),
     /// Walk through sign, verify, rotate, expire and tamper on the bundled demo keyring.
@@ -140,6 +145,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => token_cmd::sign(&args),
         Command::Verify(args) => token_cmd::verify(&args),
         Command::Inspect(args) => token_cmd::inspect(&args),
+        Command::Fleet(command) => fleet::run(command),
         Command::Demo(args) => demo::run(&args),
         #[cfg(feature = "rails")]
         Command::Rails(command) => rails_cmd::run(command),

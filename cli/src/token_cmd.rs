@@ -1,21 +1,20 @@
 //! `tokenring sign`, `verify` and `inspect`.
 
 use std::io::Read as _;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use serde_json::{Value, json};
 use tokenring::{TokenOptions, Verifier};
 
-use crate::{ExpiryArgs, Failure, files, format_time, out, parse_duration};
+use crate::{ExpiryArgs, Failure, format_time, out, parse_duration};
 
 /// What `sign` and `verify` share: which keys, derived for which salt, bound to which purpose.
 #[derive(Args)]
 pub(crate) struct TokenArgs {
-    /// The keyring file.
-    #[arg(long)]
-    keyring: PathBuf,
+    /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+    #[arg(long, value_name = "RING", value_parser = crate::ring::parse_ring)]
+    keyring: crate::ring::Ring,
     /// Label the keys are derived for (e.g. password_reset); sign and verify must agree.
     #[arg(long, default_value = Verifier::DEFAULT_SALT)]
     salt: String,
@@ -73,7 +72,7 @@ fn argument(text: &str) -> Result<String, Failure> {
 pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
     let value: Value = serde_json::from_str(&argument(&args.value)?)
         .map_err(|e| Failure::new(format!("the value is not JSON: {e}")))?;
-    let keyring = files::load(&args.with.keyring)?;
+    let keyring = args.with.keyring.load()?;
     let verifier = Verifier::new(keyring, args.with.salt.clone());
     let mut options = TokenOptions::new();
     if let Some(purpose) = &args.with.purpose {
@@ -90,7 +89,7 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
 
 pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let token = argument(&args.token)?;
-    let keyring = files::load(&args.with.keyring)?;
+    let keyring = args.with.keyring.load()?;
     let verifier = Verifier::builder(keyring)
         .salt(args.with.salt.clone())
         .leeway(args.leeway.unwrap_or_default())

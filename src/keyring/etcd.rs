@@ -69,6 +69,9 @@ struct AckState {
     last_error: Option<String>,
 }
 
+/// Why a read found nothing: the key is not there (yet).
+const NO_KEY: &str = "the key does not exist";
+
 /// The longest keyring value read, as for files.
 const MAX_VALUE_LEN: usize = Keyring::MAX_FILE_LEN as usize;
 
@@ -221,6 +224,64 @@ impl EtcdSource {
         })
     }
 
+    /// Reads the keyring (validated against `clock`) and the revision to write it back at
+    /// with [`EtcdSource::store`]; `None` when the key does not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] if etcd cannot be read; the keyring's own errors.
+    pub fn read(&self, clock: Arc<dyn Clock>) -> Result<Option<(Keyring, i64)>, KeyringError> {
+        match self.run(Arc::clone(&self.inner).fetch()) {
+            Ok((text, revision)) => Ok(Some((
+                Keyring::from_json_with_clock(&text, clock)?,
+                revision,
+            ))),
+            Err(KeyringError::Unavailable { reason, .. }) if reason == NO_KEY => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Writes `keyring` if the key is still at `expected` (its modification revision as
+    /// [`EtcdSource::read`] returned it; `None`: only if the key does not exist yet) — a
+    /// compare-and-swap, so two operators at once never lose an update. The new revision.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Conflict`] if the key changed meanwhile (nothing was written);
+    /// [`KeyringError::Unavailable`] if etcd cannot be written.
+    pub fn store(&self, keyring: &Keyring, expected: Option<i64>) -> Result<i64, KeyringError> {
+        use etcd_client::{Compare, CompareOp, Txn, TxnOp};
+        let text = keyring.to_json();
+        let inner = Arc::clone(&self.inner);
+        let value = text.as_bytes().to_vec();
+        self.run(async move {
+            let key = inner.key.clone();
+            let guard = match expected {
+                Some(revision) => Compare::mod_revision(key.as_str(), CompareOp::Equal, revision),
+                None => Compare::create_revision(key.as_str(), CompareOp::Equal, 0),
+            };
+            let txn = Txn::new()
+                .when([guard])
+                .and_then([TxnOp::put(key.as_str(), value, None)]);
+            let response = async { inner.client().await?.txn(txn).await }.await;
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => {
+                    inner.reset().await;
+                    return Err(inner.unavailable(error.to_string()));
+                }
+            };
+            if !response.succeeded() {
+                return Err(KeyringError::Conflict {
+                    store: format!("etcd {}", inner.key),
+                });
+            }
+            Ok(response
+                .header()
+                .map_or(0, etcd_client::ResponseHeader::revision))
+        })
+    }
+
     /// How long one request (a read, a connect) may take (5 s unless set).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -317,7 +378,7 @@ impl Inner {
             }
         };
         let Some(kv) = response.kvs().first() else {
-            return Err(self.unavailable("the key does not exist".to_owned()));
+            return Err(self.unavailable(NO_KEY.to_owned()));
         };
         if kv.value().len() > MAX_VALUE_LEN {
             return Err(self.unavailable(format!(

@@ -7,9 +7,6 @@
 //! `CI=true` they fail instead.
 #![cfg(feature = "etcd")]
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,118 +15,18 @@ use tokenring::hot::WatchMode;
 use tokenring::keyring::{Changes, EtcdSource};
 use tokenring::{HotKeyring, Key, Keyring, KeyringSource, TokenOptions, Verifier};
 
+use crate::common::etcd::Etcd;
 use crate::common::key;
 
-/// One etcd member on loopback, killed on drop.
-pub struct Etcd {
-    child: Option<Child>,
-    dir: tempfile::TempDir,
-    client_port: u16,
-    peer_port: u16,
+/// Writes into etcd as another client would.
+trait Write {
+    fn put(&self, key: &str, value: &str) -> i64;
+    fn compact(&self, revision: i64);
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The etcd binary, or `None` (after saying so) when it is missing outside CI.
-pub fn etcd_binary() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("etcd"))
-            .find(|path| path.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "etcd is not installed, and CI must run the etcd tests: apt-get install etcd-server"
-        );
-        eprintln!(
-            "\n*** SKIPPED: etcd is not installed (apt-get install etcd-server); \
-             the etcd source tests did not run ***\n"
-        );
-    }
-    found
-}
-
-impl Etcd {
-    pub fn start() -> Option<Self> {
-        etcd_binary()?;
-        let mut etcd = Self {
-            child: None,
-            dir: tempfile::tempdir().unwrap(),
-            client_port: free_port(),
-            peer_port: free_port(),
-        };
-        etcd.spawn();
-        Some(etcd)
-    }
-
-    pub fn endpoint(&self) -> String {
-        format!("127.0.0.1:{}", self.client_port)
-    }
-
-    fn spawn(&mut self) {
-        let client = format!("http://127.0.0.1:{}", self.client_port);
-        let peer = format!("http://127.0.0.1:{}", self.peer_port);
-        let data: &Path = self.dir.path();
-        let child = Command::new("etcd")
-            .args(["--name", "n1", "--data-dir"])
-            .arg(data.join("data"))
-            .args(["--listen-client-urls", &client])
-            .args(["--advertise-client-urls", &client])
-            .args(["--listen-peer-urls", &peer])
-            .args(["--initial-advertise-peer-urls", &peer])
-            .args(["--initial-cluster", &format!("n1={peer}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("etcd starts");
-        self.child = Some(child);
-        self.wait_ready();
-    }
-
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if self.client().is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("etcd did not become ready on port {}", self.client_port);
-    }
-
-    /// Kills it (SIGKILL), as a crash would.
-    pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts it again on the same ports and data.
-    pub fn restart(&mut self) {
-        self.kill();
-        self.spawn();
-    }
-
-    fn client(&self) -> Result<(), String> {
-        let endpoint = self.endpoint();
-        runtime().block_on(async move {
-            let mut client = etcd_client::Client::connect([endpoint], None)
-                .await
-                .map_err(|e| e.to_string())?;
-            client.status().await.map(|_| ()).map_err(|e| e.to_string())
-        })
-    }
-
+impl Write for Etcd {
     /// Puts `value` at `key`; the new revision.
-    pub fn put(&self, key: &str, value: &str) -> i64 {
+    fn put(&self, key: &str, value: &str) -> i64 {
         let (endpoint, key, value) = (self.endpoint(), key.to_owned(), value.to_owned());
         runtime().block_on(async move {
             let mut client = etcd_client::Client::connect([endpoint], None)
@@ -141,7 +38,7 @@ impl Etcd {
     }
 
     /// Compacts history up to `revision`.
-    pub fn compact(&self, revision: i64) {
+    fn compact(&self, revision: i64) {
         let endpoint = self.endpoint();
         runtime().block_on(async move {
             let mut client = etcd_client::Client::connect([endpoint], None)
@@ -149,12 +46,6 @@ impl Etcd {
                 .unwrap();
             client.compact(revision, None).await.unwrap();
         });
-    }
-}
-
-impl Drop for Etcd {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

@@ -1,0 +1,134 @@
+//! Where a keyring lives: a file, or (feature `etcd`) `etcd://HOST:PORT[,HOST:PORT…]/NAME`,
+//! the etcd key `/NAME/keyring`. Every command that takes a keyring takes either, and edits
+//! either safely: a file under a lock with an atomic rename, etcd with a compare-and-swap on
+//! the key's revision.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use tokenring::Keyring;
+
+use crate::{Failure, files};
+
+/// A keyring's address, as given on the command line.
+#[derive(Clone, Debug)]
+pub(crate) enum Ring {
+    File(PathBuf),
+    #[cfg(feature = "etcd")]
+    Etcd(String),
+}
+
+/// Parses a `RING` argument: `etcd://…` or a file path.
+pub(crate) fn parse_ring(text: &str) -> Result<Ring, String> {
+    if text.starts_with("etcd://") {
+        #[cfg(feature = "etcd")]
+        {
+            tokenring::keyring::EtcdSource::from_url(text).map_err(|e| e.to_string())?;
+            return Ok(Ring::Etcd(text.to_owned()));
+        }
+        #[cfg(not(feature = "etcd"))]
+        return Err(
+            "this tokenring was built without etcd support (cargo install --path cli --features etcd)"
+                .to_owned(),
+        );
+    }
+    Ok(Ring::File(PathBuf::from(text)))
+}
+
+impl fmt::Display for Ring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(path) => path.display().fmt(f),
+            #[cfg(feature = "etcd")]
+            Self::Etcd(url) => f.write_str(url),
+        }
+    }
+}
+
+impl Ring {
+    /// Loads and validates the keyring, warning as for files (exposure, demo keyrings).
+    pub(crate) fn load(&self) -> Result<Keyring, Failure> {
+        match self {
+            Self::File(path) => files::load(path),
+            #[cfg(feature = "etcd")]
+            Self::Etcd(_) => {
+                let (keyring, _) = self.etcd()?.read(clock())?.ok_or_else(|| {
+                    Failure::new(format!(
+                        "{self} has no keyring yet; create one with: tokenring keyring init {self}"
+                    ))
+                })?;
+                Ok(keyring)
+            }
+        }
+    }
+
+    /// Changes the keyring: `change` gets it as read and returns the new one (`None`: leave
+    /// it) and what to report. A file is edited under its lock; an etcd keyring is written
+    /// only if nobody wrote it since it was read.
+    pub(crate) fn edit<T>(
+        &self,
+        change: impl FnOnce(&Keyring) -> Result<(Option<Keyring>, T), Failure>,
+    ) -> Result<T, Failure> {
+        match self {
+            Self::File(path) => files::edit(path, change),
+            #[cfg(feature = "etcd")]
+            Self::Etcd(_) => {
+                let source = self.etcd()?;
+                let Some((keyring, revision)) = source.read(clock())? else {
+                    return Err(Failure::new(format!(
+                        "{self} has no keyring yet; create one with: tokenring keyring init {self}"
+                    )));
+                };
+                let (updated, report) = change(&keyring)?;
+                if let Some(updated) = updated {
+                    source.store(&updated, Some(revision))?;
+                }
+                Ok(report)
+            }
+        }
+    }
+
+    /// Writes a new keyring; an existing one only with `force`.
+    pub(crate) fn create(&self, keyring: &Keyring, force: bool) -> Result<(), Failure> {
+        match self {
+            Self::File(path) => {
+                files::ensure_absent(path, force)?;
+                files::create(path, keyring)
+            }
+            #[cfg(feature = "etcd")]
+            Self::Etcd(_) => {
+                let source = self.etcd()?;
+                let existing = match source.read(clock()) {
+                    Ok(found) => found.map(|(_, revision)| revision),
+                    // A broken value may be replaced by force like any other.
+                    Err(_) if force => None,
+                    Err(error) => return Err(error.into()),
+                };
+                if existing.is_some() && !force {
+                    return Err(Failure::new(format!(
+                        "{self} already exists (pass --force to replace it and lose its keys)"
+                    )));
+                }
+                source.store(keyring, existing)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The etcd source for an `etcd://` ring.
+    #[cfg(feature = "etcd")]
+    pub(crate) fn etcd(&self) -> Result<tokenring::keyring::EtcdSource, Failure> {
+        match self {
+            Self::Etcd(url) => Ok(tokenring::keyring::EtcdSource::from_url(url)?),
+            Self::File(path) => Err(Failure::new(format!(
+                "{} is a file; this needs an etcd keyring (etcd://HOST:PORT/NAME)",
+                path.display()
+            ))),
+        }
+    }
+}
+
+#[cfg(feature = "etcd")]
+fn clock() -> std::sync::Arc<dyn tokenring::clock::Clock> {
+    std::sync::Arc::new(tokenring::clock::SystemClock)
+}
