@@ -141,30 +141,67 @@ async fn status(State(app): State<App>) -> Response {
         "reloading_since": status.reloading_since.map(time),
         "loads": status.loads,
         "demo": status.demo,
+        "revision": status.revision,
     }))
     .into_response()
 }
 
 struct Args {
-    keyring: PathBuf,
+    keyring: String,
+    node_id: Option<String>,
     addr: SocketAddr,
 }
 
 fn args() -> Result<Args, String> {
     let mut keyring = None;
+    let mut node_id = None;
     let mut addr = "127.0.0.1:8080".to_owned();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--keyring" => keyring = args.next().map(PathBuf::from),
+            "--keyring" => keyring = args.next(),
+            "--node-id" => node_id = Some(args.next().ok_or("--node-id needs a value")?),
             "--addr" => addr = args.next().ok_or("--addr needs a value")?,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(Args {
-        keyring: keyring.ok_or("usage: server --keyring FILE [--addr 127.0.0.1:PORT]")?,
+        keyring: keyring.ok_or(
+            "usage: server --keyring FILE|etcd://HOST:PORT/NAME [--node-id ID] [--addr 127.0.0.1:PORT]",
+        )?,
+        node_id,
         addr: addr.parse().map_err(|e| format!("--addr: {e}"))?,
     })
+}
+
+/// A file, or (feature `etcd`) `etcd://HOST:PORT/NAME`, acknowledged as `--node-id`.
+fn keyring_builder(args: &Args) -> Result<tokenring::hot::HotKeyringBuilder, String> {
+    if args.keyring.starts_with("etcd://") {
+        #[cfg(feature = "etcd")]
+        {
+            let mut source = tokenring::keyring::EtcdSource::from_url(&args.keyring)
+                .map_err(|e| e.to_string())?;
+            if let Some(id) = &args.node_id {
+                source = source
+                    .acknowledge_as(id, std::time::Duration::from_secs(30))
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(HotKeyring::builder(source));
+        }
+        #[cfg(not(feature = "etcd"))]
+        return Err("built without etcd: cargo run --features etcd --example server".to_owned());
+    }
+    if args.node_id.is_some() {
+        return Err("--node-id acknowledges in etcd: it needs an etcd:// keyring".to_owned());
+    }
+    let path = PathBuf::from(&args.keyring);
+    if !path.exists() {
+        return Err(format!(
+            "no keyring at {0}; create one first:\n  cargo run -- keyring init {0}",
+            path.display()
+        ));
+    }
+    Ok(HotKeyring::builder(FileSource::new(path)))
 }
 
 async fn shutdown_on_signals(keyring: HotKeyring) {
@@ -203,14 +240,14 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    if !args.keyring.exists() {
-        eprintln!(
-            "no keyring at {0}; create one first:\n  cargo run -- keyring init {0}",
-            args.keyring.display()
-        );
-        return std::process::ExitCode::FAILURE;
-    }
-    let keyring = match HotKeyring::builder(FileSource::new(&args.keyring)).build() {
+    let builder = match keyring_builder(&args) {
+        Ok(builder) => builder,
+        Err(message) => {
+            eprintln!("{message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let keyring = match builder.build() {
         Ok(keyring) => keyring,
         Err(e) => {
             eprintln!("cannot load keyring: {e}");
