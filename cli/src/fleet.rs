@@ -140,7 +140,16 @@ mod with_etcd {
         let deadline = Instant::now() + timeout;
         let mut shown = None;
         loop {
-            let nodes = source.nodes()?;
+            // etcd may be between leaders: keep asking until the deadline.
+            let nodes = match source.nodes() {
+                Ok(nodes) => nodes,
+                Err(error) if Instant::now() < deadline => {
+                    eprintln!("tokenring: {error}; asking again");
+                    std::thread::sleep(Duration::from_millis(500));
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
             let holds = |n: &NodeReport| n.revision >= revision && n.keys.iter().any(|k| k == id);
             let lagging: BTreeSet<String> = nodes
                 .iter()

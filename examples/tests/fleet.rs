@@ -2,101 +2,14 @@
 //! the whole rotation protocol with the CLI, bad files included, and a driver mints tokens on
 //! one server and verifies them on the other two the whole time.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 mod common;
-use common::{example, tokenring, tokenring_command};
-
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(keyring: &Path) -> Self {
-        let mut child = Command::new(example("server"))
-            .args([
-                "--keyring",
-                keyring.to_str().unwrap(),
-                "--addr",
-                "127.0.0.1:0",
-            ])
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
-        Self { child, addr }
-    }
-
-    fn request(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let body = body.map(Value::to_string).unwrap_or_default();
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status = response[9..12].parse().unwrap();
-        let body = response.split_once("\r\n\r\n").unwrap().1;
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
-    }
-
-    fn status(&self) -> Value {
-        self.request("GET", "/keyring", None).1
-    }
-
-    fn mint(&self, n: u64) -> Option<String> {
-        let (code, body) = self.request(
-            "POST",
-            "/tokens",
-            Some(&json!({"data": {"n": n}, "purpose": "fleet", "expires_in": 600})),
-        );
-        (code == 200).then(|| body["token"].as_str().unwrap().to_owned())
-    }
-
-    fn verify(&self, token: &str) -> (u16, Value) {
-        self.request(
-            "POST",
-            "/verify",
-            Some(&json!({"token": token, "purpose": "fleet"})),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
+use common::{Server, tokenring, tokenring_command};
 
 /// Waits until every server's status satisfies `done` (at most 5 s).
 fn converge(servers: &[Server], what: &str, done: impl Fn(&Value) -> bool) {
@@ -129,7 +42,11 @@ fn fleet_rotation_under_load() {
     let path = dir.path().join("keyring.json");
     let k = path.to_str().unwrap();
     tokenring(&["keyring", "init", k, "--id", "old"]);
-    let servers: Arc<Vec<Server>> = Arc::new((0..3).map(|_| Server::start(&path)).collect());
+    let servers: Arc<Vec<Server>> = Arc::new(
+        (0..3)
+            .map(|_| Server::start(path.to_str().unwrap(), &[]))
+            .collect(),
+    );
 
     // The driver: mint on server 0, verify at once on 1 and 2, until told to stop.
     let stop = Arc::new(AtomicBool::new(false));

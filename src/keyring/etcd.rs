@@ -204,16 +204,14 @@ impl EtcdSource {
     ///
     /// [`KeyringError::Unavailable`] if etcd cannot be read.
     pub fn nodes(&self) -> Result<Vec<NodeReport>, KeyringError> {
-        let inner = Arc::clone(&self.inner);
-        self.run(async move {
+        self.run(|inner| async move {
             let prefix = format!("/{}/nodes/", inner.name);
-            let response = async {
-                let mut client = inner.client().await?;
-                let options = etcd_client::GetOptions::new().with_prefix();
-                client.get(prefix.as_str(), Some(options)).await
-            }
-            .await
-            .map_err(|e| inner.unavailable(e.to_string()))?;
+            let options = etcd_client::GetOptions::new().with_prefix();
+            let response = inner
+                .client()
+                .await?
+                .get(prefix.as_str(), Some(options))
+                .await?;
             let mut nodes: Vec<NodeReport> = response
                 .kvs()
                 .iter()
@@ -231,7 +229,7 @@ impl EtcdSource {
     ///
     /// [`KeyringError::Unavailable`] if etcd cannot be read; the keyring's own errors.
     pub fn read(&self, clock: Arc<dyn Clock>) -> Result<Option<(Keyring, i64)>, KeyringError> {
-        match self.run(Arc::clone(&self.inner).fetch()) {
+        match self.run(Inner::fetch) {
             Ok((text, revision)) => Ok(Some((
                 Keyring::from_json_with_clock(&text, clock)?,
                 revision,
@@ -252,33 +250,33 @@ impl EtcdSource {
     pub fn store(&self, keyring: &Keyring, expected: Option<i64>) -> Result<i64, KeyringError> {
         use etcd_client::{Compare, CompareOp, Txn, TxnOp};
         let text = keyring.to_json();
-        let inner = Arc::clone(&self.inner);
         let value = text.as_bytes().to_vec();
-        self.run(async move {
-            let key = inner.key.clone();
-            let guard = match expected {
-                Some(revision) => Compare::mod_revision(key.as_str(), CompareOp::Equal, revision),
-                None => Compare::create_revision(key.as_str(), CompareOp::Equal, 0),
-            };
-            let txn = Txn::new()
-                .when([guard])
-                .and_then([TxnOp::put(key.as_str(), value, None)]);
-            let response = async { inner.client().await?.txn(txn).await }.await;
-            let response = match response {
-                Ok(response) => response,
-                Err(error) => {
-                    inner.reset().await;
-                    return Err(inner.unavailable(error.to_string()));
+        self.run(move |inner| {
+            let value = value.clone();
+            async move {
+                let key = inner.key.clone();
+                let guard = match expected {
+                    Some(revision) => {
+                        Compare::mod_revision(key.as_str(), CompareOp::Equal, revision)
+                    }
+                    None => Compare::create_revision(key.as_str(), CompareOp::Equal, 0),
+                };
+                let txn =
+                    Txn::new()
+                        .when([guard])
+                        .and_then([TxnOp::put(key.as_str(), value, None)]);
+                // A transaction retried after a lost answer finds the revision moved and
+                // reports a conflict: compare-and-swap never writes twice.
+                let response = inner.client().await?.txn(txn).await?;
+                if !response.succeeded() {
+                    return Err(Attempt::Done(KeyringError::Conflict {
+                        store: format!("etcd {}", inner.key),
+                    }));
                 }
-            };
-            if !response.succeeded() {
-                return Err(KeyringError::Conflict {
-                    store: format!("etcd {}", inner.key),
-                });
+                Ok(response
+                    .header()
+                    .map_or(0, etcd_client::ResponseHeader::revision))
             }
-            Ok(response
-                .header()
-                .map_or(0, etcd_client::ResponseHeader::revision))
         })
     }
 
@@ -304,11 +302,17 @@ impl EtcdSource {
         Arc::get_mut(&mut self.inner).expect("configured before use")
     }
 
-    /// Runs `work` on the source's runtime and waits for it, at most the timeout.
-    fn run<T: Send + 'static>(
+    /// Runs `work` on the source's runtime and waits for it, at most the timeout. An etcd
+    /// error (an endpoint down, a leader change) is tried again with a fresh connection,
+    /// backing off, until the timeout; a definite answer (no such key, a conflict) is not.
+    fn run<T, Fut>(
         &self,
-        work: impl Future<Output = Result<T, KeyringError>> + Send + 'static,
-    ) -> Result<T, KeyringError> {
+        work: impl Fn(Arc<Inner>) -> Fut + Send + 'static,
+    ) -> Result<T, KeyringError>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = Result<T, Attempt>> + Send,
+    {
         let runtime = self
             .runtime
             .as_ref()
@@ -316,14 +320,45 @@ impl EtcdSource {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let inner = Arc::clone(&self.inner);
         runtime.spawn(async move {
-            let result = match tokio::time::timeout(inner.timeout, work).await {
-                Ok(result) => result,
-                Err(_) => Err(inner.unavailable(format!("no answer within {:?}", inner.timeout))),
+            let deadline = tokio::time::Instant::now() + inner.timeout;
+            let mut pause = Duration::from_millis(50);
+            let result = loop {
+                match tokio::time::timeout_at(deadline, work(Arc::clone(&inner))).await {
+                    Ok(Ok(value)) => break Ok(value),
+                    Ok(Err(Attempt::Done(error))) => break Err(error),
+                    Ok(Err(Attempt::Again(error))) => {
+                        inner.reset().await;
+                        if tokio::time::Instant::now() + pause >= deadline {
+                            break Err(inner.unavailable(error.to_string()));
+                        }
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(1));
+                    }
+                    Err(_) => {
+                        break Err(
+                            inner.unavailable(format!("no answer within {:?}", inner.timeout))
+                        );
+                    }
+                }
             };
             let _ = tx.send(result);
         });
         rx.recv()
             .map_err(|_| self.inner.unavailable("its runtime stopped".to_owned()))?
+    }
+}
+
+/// How one try of a request ended, when it did not succeed.
+enum Attempt {
+    /// etcd could not answer (an endpoint down, a leader change): try again.
+    Again(etcd_client::Error),
+    /// A definite answer: report it.
+    Done(KeyringError),
+}
+
+impl From<etcd_client::Error> for Attempt {
+    fn from(error: etcd_client::Error) -> Self {
+        Self::Again(error)
     }
 }
 
@@ -364,29 +399,19 @@ impl Inner {
     }
 
     /// The value at the key and its modification revision.
-    async fn fetch(self: Arc<Self>) -> Result<(Zeroizing<String>, i64), KeyringError> {
-        let response = async {
-            let mut client = self.client().await?;
-            client.get(self.key.as_str(), None).await
-        }
-        .await;
-        let response = match response {
-            Ok(response) => response,
-            Err(error) => {
-                self.reset().await;
-                return Err(self.unavailable(error.to_string()));
-            }
-        };
+    async fn fetch(self: Arc<Self>) -> Result<(Zeroizing<String>, i64), Attempt> {
+        let response = self.client().await?.get(self.key.as_str(), None).await?;
+        let done = |reason: String| Attempt::Done(self.unavailable(reason));
         let Some(kv) = response.kvs().first() else {
-            return Err(self.unavailable(NO_KEY.to_owned()));
+            return Err(done(NO_KEY.to_owned()));
         };
         if kv.value().len() > MAX_VALUE_LEN {
-            return Err(self.unavailable(format!(
+            return Err(done(format!(
                 "the value is over the limit of {MAX_VALUE_LEN} bytes"
             )));
         }
         let text = std::str::from_utf8(kv.value())
-            .map_err(|_| self.unavailable("the value is not UTF-8 text".to_owned()))?;
+            .map_err(|_| done("the value is not UTF-8 text".to_owned()))?;
         Ok((Zeroizing::new(text.to_owned()), kv.mod_revision()))
     }
 }
@@ -397,17 +422,15 @@ impl KeyringSource for EtcdSource {
     }
 
     fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
-        let loaded = self
-            .run(Arc::clone(&self.inner).fetch())
-            .and_then(|(text, revision)| {
-                // Refused exactly like a bad file, and the watch resumes after what was read
-                // even when it was refused: the next change is what matters.
-                self.inner
-                    .last_revision
-                    .fetch_max(revision, Ordering::Relaxed);
-                let keyring = Keyring::from_json_with_clock(&text, clock)?;
-                Ok(Versioned::new(keyring, Some(revision.to_string())))
-            });
+        let loaded = self.run(Inner::fetch).and_then(|(text, revision)| {
+            // Refused exactly like a bad file, and the watch resumes after what was read
+            // even when it was refused: the next change is what matters.
+            self.inner
+                .last_revision
+                .fetch_max(revision, Ordering::Relaxed);
+            let keyring = Keyring::from_json_with_clock(&text, clock)?;
+            Ok(Versioned::new(keyring, Some(revision.to_string())))
+        });
         self.acknowledge(&loaded);
         loaded
     }

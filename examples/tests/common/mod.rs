@@ -1,8 +1,13 @@
 //! What the end-to-end tests share: finding the binaries they drive.
 #![allow(dead_code)]
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
 
 /// An example of this package, built by `cargo test` beside the test binaries.
 pub fn example(name: &str) -> PathBuf {
@@ -33,4 +38,89 @@ pub fn tokenring(args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
+}
+
+/// An example server process, killed on drop.
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts the example server on `keyring` (a file or etcd://…), with `extra` arguments.
+    pub fn start(keyring: &str, extra: &[&str]) -> Self {
+        let mut child = Command::new(example("server"))
+            .args(["--keyring", keyring, "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let Some(addr) = line.trim().strip_prefix("listening on ") else {
+            let mut stderr = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+            panic!("the server did not start: {stderr}");
+        };
+        let addr = addr.to_owned();
+        // Its log goes on being written: drain it so the server never blocks on a full pipe.
+        let mut stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        Self { child, addr }
+    }
+
+    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response.split_once("\r\n\r\n").unwrap().1;
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    pub fn status(&self) -> Value {
+        self.request("GET", "/keyring", None).1
+    }
+
+    pub fn mint(&self, n: u64) -> Option<String> {
+        let (code, body) = self.request(
+            "POST",
+            "/tokens",
+            Some(&json!({"data": {"n": n}, "purpose": "fleet", "expires_in": 600})),
+        );
+        (code == 200).then(|| body["token"].as_str().unwrap().to_owned())
+    }
+
+    pub fn verify(&self, token: &str) -> (u16, Value) {
+        self.request(
+            "POST",
+            "/verify",
+            Some(&json!({"token": token, "purpose": "fleet"})),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
 }

@@ -1,0 +1,309 @@
+//! A fleet on etcd: a 3-member etcd cluster and 3 example servers that acknowledge as nodes.
+//! A driver mints on one server and verifies on the others the whole time while the operator
+//! runs add → activate-when-converged → retire → prune; meanwhile the etcd leader is killed
+//! (SIGKILL) and one server is paused (SIGSTOP): activation waits, naming that server, and
+//! proceeds once it runs again (SIGCONT). No valid token is rejected; every node ends on the
+//! same revision; the pruned key's tokens are refused.
+#![cfg(feature = "etcd")]
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+mod common;
+use common::{Server, tokenring, tokenring_command};
+
+#[path = "../../tests/common/etcd.rs"]
+mod etcd_harness;
+
+/// Three etcd members on loopback, each killed on drop.
+struct Cluster {
+    members: Vec<(Child, u16)>,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Cluster {
+    fn start() -> Option<Self> {
+        etcd_harness::etcd_binary()?;
+        let dir = tempfile::tempdir().unwrap();
+        let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+        let initial: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, peer))| format!("m{i}=http://127.0.0.1:{peer}"))
+            .collect();
+        let members = ports
+            .iter()
+            .enumerate()
+            .map(|(i, &(client, peer))| {
+                let client_url = format!("http://127.0.0.1:{client}");
+                let peer_url = format!("http://127.0.0.1:{peer}");
+                let child = Command::new("etcd")
+                    .args(["--name", &format!("m{i}"), "--data-dir"])
+                    .arg(dir.path().join(format!("m{i}")))
+                    .args(["--listen-client-urls", &client_url])
+                    .args(["--advertise-client-urls", &client_url])
+                    .args(["--listen-peer-urls", &peer_url])
+                    .args(["--initial-advertise-peer-urls", &peer_url])
+                    .args(["--initial-cluster", &initial.join(",")])
+                    .args(["--initial-cluster-state", "new"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                (child, client)
+            })
+            .collect();
+        let cluster = Self { members, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while cluster.leader().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the etcd cluster elected no leader"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Some(cluster)
+    }
+
+    fn ring(&self, name: &str) -> String {
+        let hosts: Vec<String> = self
+            .members
+            .iter()
+            .map(|(_, port)| format!("127.0.0.1:{port}"))
+            .collect();
+        format!("etcd://{}/{name}", hosts.join(","))
+    }
+
+    /// The index of the member that leads, asked through etcd's JSON gateway.
+    fn leader(&self) -> Option<usize> {
+        self.members.iter().position(|(_, port)| {
+            let status = post(*port, "/v3/maintenance/status");
+            let (id, leader) = (&status["header"]["member_id"], &status["leader"]);
+            !id.is_null() && id == leader
+        })
+    }
+
+    fn kill(&mut self, member: usize) {
+        let (child, _) = &mut self.members[member];
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for (child, _) in &mut self.members {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn post(port: u16, path: &str) -> Value {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return Value::Null;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    );
+    let mut response = String::new();
+    if stream.write_all(request.as_bytes()).is_err()
+        || stream.read_to_string(&mut response).is_err()
+    {
+        return Value::Null;
+    }
+    response
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or(Value::Null)
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status();
+    assert!(status.unwrap().success());
+}
+
+fn wait(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("{what}: {:?}", start.elapsed());
+}
+
+fn signing(server: &Server) -> Option<String> {
+    let status = server.status();
+    status["keys"]
+        .as_array()?
+        .iter()
+        .find(|k| k["signing"] == true)
+        .and_then(|k| k["id"].as_str().map(str::to_owned))
+}
+
+#[test]
+fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
+    let Some(mut cluster) = Cluster::start() else {
+        return;
+    };
+    let ring = cluster.ring("fleet");
+    tokenring(&["keyring", "init", &ring, "--id", "old"]);
+    let servers: Arc<Vec<Server>> = Arc::new(
+        (0..3)
+            .map(|i| Server::start(&ring, &["--node-id", &format!("s{i}")]))
+            .collect(),
+    );
+    wait(Duration::from_secs(10), "three nodes acknowledge", || {
+        tokenring(&["fleet", "status", &ring]).contains("3 live node(s)")
+    });
+
+    // The driver: mint on one running server, verify on the other running ones.
+    let paused = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let old_tokens = Arc::new(Mutex::new(Vec::<String>::new()));
+    let verified = Arc::new(AtomicUsize::new(0));
+    let driver = {
+        let (servers, paused, stop, failures, old_tokens, verified) = (
+            servers.clone(),
+            paused.clone(),
+            stop.clone(),
+            failures.clone(),
+            old_tokens.clone(),
+            verified.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let running = if paused.load(Ordering::Relaxed) { 2 } else { 3 };
+                let minter = &servers[(n as usize) % running];
+                n += 1;
+                let Some(token) = minter.mint(n) else {
+                    failures.lock().unwrap().push(format!("mint {n} failed"));
+                    continue;
+                };
+                if token.starts_with("v1.old.") {
+                    old_tokens.lock().unwrap().push(token.clone());
+                }
+                for server in servers[..running].iter() {
+                    let (code, body) = server.verify(&token);
+                    if code == 200 && body["data"]["n"] == n {
+                        verified.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{token}: {code} {body}"));
+                    }
+                }
+            }
+        })
+    };
+
+    // Pause s2, then promote a new key while the etcd leader dies.
+    let stopped = &servers[2];
+    paused.store(true, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(200)); // the driver stops using s2
+    signal(&stopped.child, "STOP");
+    let mut add = tokenring_command()
+        .args([
+            "keyring",
+            "add",
+            &ring,
+            "--id",
+            "new",
+            "--activate-when-converged",
+        ])
+        .args(["--timeout", "60s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let leader = cluster.leader().expect("a leader");
+    cluster.kill(leader);
+    std::thread::sleep(Duration::from_secs(4));
+    if add.try_wait().unwrap().is_some() {
+        let output = add.wait_with_output().unwrap();
+        panic!(
+            "activation did not wait for the paused node: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    signal(&stopped.child, "CONT");
+    paused.store(false, Ordering::Relaxed);
+    let output = add.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains("waiting for") && l.contains("s2 (revision")),
+        "the paused node was named: {stderr}"
+    );
+    assert!(stdout.contains("all 3 live node(s) hold it"), "{stdout}");
+
+    wait(
+        Duration::from_secs(15),
+        "every server signs with the new key",
+        || servers.iter().all(|s| signing(s).as_deref() == Some("new")),
+    );
+    tokenring(&["keyring", "retire", &ring, "old", "--expires-in", "2s"]);
+    std::thread::sleep(Duration::from_secs(3));
+    tokenring(&["keyring", "prune", &ring]);
+    wait(
+        Duration::from_secs(15),
+        "every node on the same revision",
+        || {
+            let revisions: Vec<Value> = servers
+                .iter()
+                .map(|s| s.status()["revision"].clone())
+                .collect();
+            revisions.iter().all(|r| !r.is_null() && *r == revisions[0])
+                && servers
+                    .iter()
+                    .all(|s| !s.status()["keys"].to_string().contains("\"old\""))
+        },
+    );
+    stop.store(true, Ordering::Relaxed);
+    driver.join().unwrap();
+
+    let failures = failures.lock().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} valid tokens rejected: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    let old = old_tokens.lock().unwrap();
+    assert!(!old.is_empty() && verified.load(Ordering::Relaxed) > 100);
+    for server in servers.iter() {
+        let (code, body) = server.verify(&old[0]);
+        assert_ne!(code, 200, "a pruned key's token verified: {body}");
+    }
+    eprintln!(
+        "{} verifications, none rejected; {} tokens minted by the pruned key, now refused",
+        verified.load(Ordering::Relaxed),
+        old.len()
+    );
+}
