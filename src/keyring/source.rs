@@ -35,33 +35,71 @@ impl Keyring {
 
 /// Where a keyring comes from, so a [`crate::HotKeyring`] can load it again.
 ///
-/// Built in: [`FileSource`], [`EnvSource`] and [`KeysSource`] (in code). A secrets manager or a
-/// database plugs in by implementing `load`:
+/// Built in: [`FileSource`], [`EnvSource`], [`KeysSource`] (in code) and, with the `etcd`
+/// feature, `EtcdSource`. Anything else plugs in by implementing `load` (and, to report
+/// revisions, `load_revision`; to push changes, `announce`; otherwise poll it with
+/// `WatchMode::Poll`). A keyring served over HTTP, its `ETag` as the revision, polled:
 ///
 /// ```
+/// use std::io::{Read, Write};
+/// use std::net::{TcpListener, TcpStream};
 /// use std::sync::Arc;
-/// use tokenring::{Keyring, KeyringError, KeyringSource};
+/// use std::time::Duration;
 /// use tokenring::clock::Clock;
+/// use tokenring::hot::WatchMode;
+/// use tokenring::keyring::Versioned;
+/// use tokenring::{HotKeyring, Keyring, KeyringError, KeyringSource};
 ///
-/// /// Keyrings fetched from a secrets manager (here a stand-in closure).
-/// struct SecretsManager {
-///     fetch: Box<dyn Fn() -> String + Send + Sync>,
+/// /// `GET http://ADDR/keyring`; the `ETag` is the revision.
+/// struct HttpSource {
+///     addr: String,
 /// }
 ///
-/// impl KeyringSource for SecretsManager {
+/// impl KeyringSource for HttpSource {
 ///     fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
-///         Keyring::from_json_with_clock(&(self.fetch)(), clock)
+///         Ok(self.load_revision(clock)?.keyring)
+///     }
+///     fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
+///         let unavailable = |reason: String| KeyringError::Unavailable {
+///             store: format!("http://{}/keyring", self.addr),
+///             reason,
+///         };
+///         let mut stream = TcpStream::connect(&self.addr).map_err(|e| unavailable(e.to_string()))?;
+///         stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+///         write!(stream, "GET /keyring HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr)
+///             .map_err(|e| unavailable(e.to_string()))?;
+///         let mut response = String::new();
+///         stream.take(1 << 20).read_to_string(&mut response).map_err(|e| unavailable(e.to_string()))?;
+///         let (head, body) = response.split_once("\r\n\r\n").ok_or_else(|| unavailable("no body".into()))?;
+///         if !head.starts_with("HTTP/1.1 200") {
+///             return Err(unavailable(head.lines().next().unwrap_or_default().to_owned()));
+///         }
+///         let etag = head.lines().find_map(|l| l.strip_prefix("ETag: ")).map(str::to_owned);
+///         Ok(Versioned::new(Keyring::from_json_with_clock(body, clock)?, etag))
 ///     }
 ///     fn describe(&self) -> String {
-///         "secrets manager: prod/tokenring".to_owned()
+///         format!("http://{}/keyring", self.addr)
 ///     }
 /// }
 ///
-/// let source = SecretsManager {
-///     fetch: Box::new(|| r#"{"keys": [{"id": "k1", "secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]}"#.to_owned()),
-/// };
-/// let keyring = source.load(Arc::new(tokenring::clock::SystemClock))?;
-/// assert_eq!(keyring.keys()[0].id(), "k1");
+/// // A stand-in for the keyring service: one answer per connection.
+/// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+/// let addr = listener.local_addr().unwrap().to_string();
+/// std::thread::spawn(move || {
+///     let body = r#"{"keys": [{"id": "k1", "secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]}"#;
+///     for stream in listener.incoming() {
+///         let mut stream = stream.unwrap();
+///         let mut request = [0u8; 1024];
+///         let _ = stream.read(&mut request);
+///         let _ = write!(stream, "HTTP/1.1 200 OK\r\nETag: \"v7\"\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+///     }
+/// });
+///
+/// let keyring = HotKeyring::builder(HttpSource { addr })
+///     .mode(WatchMode::Poll(Duration::from_secs(30)))
+///     .build()?;
+/// assert_eq!(keyring.status().revision.as_deref(), Some("\"v7\""));
+/// assert_eq!(keyring.keyring().keys()[0].id(), "k1");
 /// # Ok::<(), KeyringError>(())
 /// ```
 pub trait KeyringSource: Send + Sync + 'static {
