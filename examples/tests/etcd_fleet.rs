@@ -307,3 +307,122 @@ fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
         old.len()
     );
 }
+
+/// Not a test: the numbers the README reports. Run with
+/// `cargo test --release -p tokenring-examples --features etcd --test etcd_fleet -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a test: run it by hand"]
+fn measure_propagation_verify_cost_and_footprint() {
+    use tokenring::keyring::EtcdSource;
+    use tokenring::{FileSource, HotKeyring, Keyring, TokenOptions, Verifier};
+
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let ring = cluster.ring("measure");
+    tokenring(&["keyring", "init", &ring, "--id", "k0"]);
+    let threads = || {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Threads:")
+                    .map(|n| n.trim().parse::<u64>().unwrap())
+            })
+            .unwrap()
+    };
+    let rss_kib = || {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("VmRSS:").map(|n| {
+                    n.trim()
+                        .trim_end_matches(" kB")
+                        .trim()
+                        .parse::<u64>()
+                        .unwrap()
+                })
+            })
+            .unwrap()
+    };
+    let (threads_before, rss_before) = (threads(), rss_kib());
+    let node = |id: &str| {
+        let source = EtcdSource::from_url(&ring)
+            .unwrap()
+            .acknowledge_as(id, Duration::from_secs(30))
+            .unwrap();
+        HotKeyring::builder(source).build().unwrap()
+    };
+    let first = node("n0");
+    std::thread::sleep(Duration::from_millis(500));
+    println!(
+        "one etcd source with acknowledgements: +{} threads, +{} KiB RSS",
+        threads() - threads_before,
+        rss_kib().saturating_sub(rss_before)
+    );
+    let nodes = [first, node("n1"), node("n2")];
+
+    // Propagation: a write until every node has acknowledged it.
+    let writer = EtcdSource::from_url(&ring).unwrap();
+    let clock: Arc<dyn tokenring::clock::Clock> = Arc::new(tokenring::clock::SystemClock);
+    let mut samples = Vec::new();
+    for i in 1..=50 {
+        let (keyring, revision) = writer.read(clock.clone()).unwrap().unwrap();
+        let mut keys = vec![tokenring::Key::new(
+            format!("k{i}"),
+            tokenring::Secret::random(32).unwrap(),
+        )];
+        keys.extend(keyring.keys().iter().take(3).cloned());
+        let updated = Keyring::new(keys).unwrap();
+        let start = Instant::now();
+        let written = writer.store(&updated, Some(revision)).unwrap();
+        while !writer
+            .nodes()
+            .unwrap()
+            .iter()
+            .filter(|n| n.revision >= written)
+            .count()
+            .eq(&3)
+        {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        samples.push(start.elapsed());
+    }
+    samples.sort();
+    println!(
+        "propagation, write to every node's acknowledgement (50 rotations, 3 nodes): median {:?}, max {:?}",
+        samples[25], samples[49]
+    );
+
+    // Verify cost: the same keys through an etcd source and a file source.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.json");
+    std::fs::write(&path, nodes[0].keyring().to_json()).unwrap();
+    let file = HotKeyring::builder(FileSource::new(&path)).build().unwrap();
+    let time = |verifier: &Verifier| {
+        let token = verifier
+            .generate(
+                &serde_json::json!({"sub": 42}),
+                TokenOptions::new().purpose("p"),
+            )
+            .unwrap();
+        let mut best = Duration::MAX;
+        for _ in 0..5 {
+            let start = Instant::now();
+            for _ in 0..200_000 {
+                std::hint::black_box(verifier.verify::<Value>(&token, Some("p")).unwrap());
+            }
+            best = best.min(start.elapsed() / 200_000);
+        }
+        best
+    };
+    let (on_etcd, on_file) = (
+        time(&Verifier::new(&nodes[0], "m")),
+        time(&Verifier::new(&file, "m")),
+    );
+    println!(
+        "verify, best of 5 × 200k: etcd source {on_etcd:?}, file source {on_file:?} ({:+.1}%)",
+        (on_etcd.as_secs_f64() / on_file.as_secs_f64() - 1.0) * 100.0
+    );
+}
