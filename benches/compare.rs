@@ -4,99 +4,14 @@
 //! what a careful user would write by hand: serde_json + base64url + HMAC-SHA256 with the
 //! keyed HMAC state precomputed, no key rotation, no purpose binding beyond a field check.
 
+mod common;
+
+use common::{Floor, LIFETIME, PURPOSE, big, exp, keyring, small};
 use std::hint::black_box;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use sha2::Sha256;
 use tokenring::{Key, Keyring, Secret, TokenOptions, Verifier};
-
-const PURPOSE: &str = "login";
-const LIFETIME: Duration = Duration::from_secs(15 * 60);
-
-#[derive(Serialize, Deserialize, Clone)]
-struct Small {
-    sub: u64,
-}
-
-#[derive(Serialize, Deserialize, Clone)]
-struct Big {
-    sub: u64,
-    data: String,
-}
-
-fn small() -> Small {
-    Small { sub: 42 }
-}
-
-/// About 1 KiB of JSON.
-fn big() -> Big {
-    Big {
-        sub: 42,
-        data: "The quick brown fox jumps over the lazy dog. ".repeat(22),
-    }
-}
-
-fn exp() -> u64 {
-    (SystemTime::now() + LIFETIME)
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-// --- the hand-written floor -------------------------------------------------------------
-
-#[derive(Serialize)]
-struct FloorOut<'a, T> {
-    dat: &'a T,
-    pur: &'a str,
-    exp: u64,
-}
-
-#[derive(Deserialize)]
-struct FloorIn<T> {
-    dat: T,
-    pur: String,
-    exp: u64,
-}
-
-struct Floor {
-    mac: Hmac<Sha256>,
-}
-
-impl Floor {
-    fn sign<T: Serialize>(&self, value: &T) -> String {
-        let json = serde_json::to_vec(&FloorOut {
-            dat: value,
-            pur: PURPOSE,
-            exp: exp(),
-        })
-        .unwrap();
-        let signed = format!("v1.k1.{}", URL_SAFE_NO_PAD.encode(json));
-        let mut mac = self.mac.clone();
-        mac.update(signed.as_bytes());
-        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
-        format!("{signed}.{tag}")
-    }
-
-    fn verify<T: DeserializeOwned>(&self, token: &str) -> Option<T> {
-        let (signed, tag) = token.rsplit_once('.')?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-        let mut mac = self.mac.clone();
-        mac.update(signed.as_bytes());
-        mac.verify_slice(&tag).ok()?;
-        let payload = signed.rsplit_once('.')?.1;
-        let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
-        let envelope: FloorIn<T> = serde_json::from_slice(&json).ok()?;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
-        (envelope.pur == PURPOSE && envelope.exp > now).then_some(envelope.dat)
-    }
-}
 
 // --- jsonwebtoken ------------------------------------------------------------------------
 
@@ -117,17 +32,6 @@ struct JwtIn<T> {
 }
 
 // --- the benches -------------------------------------------------------------------------
-
-fn keyring(n: usize) -> Arc<Keyring> {
-    let now = SystemTime::now();
-    let keys = (0..n)
-        .map(|i| {
-            Key::new(format!("k{i}"), Secret::from_bytes([i as u8 + 1; 32]))
-                .with_activates_at(Some(now - Duration::from_secs(3600 * (i as u64 + 1))))
-        })
-        .collect();
-    Arc::new(Keyring::new(keys).unwrap())
-}
 
 fn group<T>(c: &mut Criterion, name: &str, value: T)
 where
@@ -164,9 +68,7 @@ where
         });
     }
 
-    let floor = Floor {
-        mac: Hmac::new_from_slice(&[1; 32]).unwrap(),
-    };
+    let floor = Floor::new();
     let floor_token = floor.sign(&value);
     assert!(floor.verify::<T>(&floor_token).is_some());
     group.bench_function("floor_sign", |b| b.iter(|| floor.sign(black_box(&value))));

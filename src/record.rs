@@ -14,6 +14,7 @@
 //! secrets — a few characters of a salted password hash (as Rails' guides do), an
 //! `updated_at`, a counter; not the hash itself.
 
+use crate::keyring::KeyId;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -76,7 +77,7 @@ pub struct Found<R> {
     /// The record the finder returned for the token's id.
     pub record: R,
     /// The key that verified the token.
-    pub key_id: Arc<str>,
+    pub key_id: KeyId,
     /// Whether that key still signs; if not, re-issue the token.
     pub is_current_key: bool,
 }
@@ -220,7 +221,7 @@ impl Verifiers {
 /// A finder's answer as a find outcome.
 fn found<R, E>(
     result: Result<Option<R>, E>,
-    key_id: Arc<str>,
+    key_id: KeyId,
     is_current_key: bool,
 ) -> Result<Found<R>, FindError<E>> {
     match result {

@@ -8,10 +8,12 @@
 //! frozen at load: a key with `activates_at` in the future verifies at once and starts
 //! signing at that instant, on every node, with no reload.
 
+mod counter;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod file;
 mod handle;
+mod key_id;
 mod read;
 mod source;
 #[cfg(feature = "watch")]
@@ -21,6 +23,7 @@ pub(crate) mod watch;
 pub use etcd::{EtcdSource, NodeReport};
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
+pub use key_id::KeyId;
 pub use source::{
     Announcement, Changes, EnvSource, FileSource, KeyringSource, KeysSource, Versioned,
 };
@@ -30,13 +33,13 @@ pub use watch::HotKeyring;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
 use crate::error::{EntryError, KeyRef, KeyringError, SecretError, ValueShape, VerifyError};
 use crate::secret::Secret;
+use counter::StripedCounter;
 
 /// The lifecycle state of a key at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,10 +139,6 @@ impl Key {
         &self.id
     }
 
-    pub(crate) fn shared_id(&self) -> &Arc<str> {
-        &self.id
-    }
-
     /// The MAC algorithm.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
@@ -225,7 +224,7 @@ pub struct Keyring {
     demo: bool,
     // How many tokens each key verified since this snapshot was built, index-aligned with
     // `keys`: how operators see an old key go idle before retiring it.
-    verified: Box<[AtomicU64]>,
+    verified: Box<[StripedCounter]>,
 }
 
 impl Keyring {
@@ -306,7 +305,7 @@ impl Keyring {
         let mut signing_order: Vec<usize> = (0..keys.len()).collect();
         // Stable sort: equal activation times keep file order.
         signing_order.sort_by(|&a, &b| keys[b].activates_at.cmp(&keys[a].activates_at));
-        let verified = keys.iter().map(|_| AtomicU64::new(0)).collect();
+        let verified = keys.iter().map(|_| StripedCounter::default()).collect();
         Ok(Self {
             keys,
             by_id,
@@ -389,12 +388,11 @@ impl Keyring {
     /// How many tokens key `id` has verified since this keyring was loaded (through any
     /// verifier), or `None` if there is no such key.
     pub fn verified_count(&self, id: &str) -> Option<u64> {
-        self.index_of(id)
-            .map(|i| self.verified[i].load(Ordering::Relaxed))
+        self.index_of(id).map(|i| self.verified[i].get())
     }
 
     pub(crate) fn record_verified(&self, index: usize) {
-        self.verified[index].fetch_add(1, Ordering::Relaxed);
+        self.verified[index].add_one();
     }
 
     /// The free-text description, if the file had one.

@@ -24,7 +24,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use crate::clock::unix_seconds;
 use crate::codec::native::{self, EnvelopeIn, EnvelopeOut};
 use crate::error::{Malformed, SharedError, SignError, VerifyError};
-use crate::keyring::{Computed, Keyring, KeyringRef};
+use crate::keyring::{Computed, KeyId, Keyring, KeyringRef};
 use derived::{DerivedKeys, DerivedMacs, derived_keys, key_and_mac};
 
 type RotationHook = Arc<dyn Fn(&Rotated<'_>) + Send + Sync>;
@@ -281,7 +281,7 @@ impl Verifier {
         }
         Ok(Verified {
             value,
-            key_id: Arc::clone(key.shared_id()),
+            key_id: KeyId::new(key.id()),
             is_current_key,
             expires_at,
         })

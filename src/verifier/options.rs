@@ -1,6 +1,6 @@
 //! What a caller binds into a token and what it learns from one.
 
-use std::sync::Arc;
+use crate::keyring::KeyId;
 use std::time::{Duration, SystemTime};
 
 /// When a token expires.
@@ -82,7 +82,7 @@ pub struct Verified<T> {
     /// The signed value.
     pub value: T,
     /// The id of the key that verified it.
-    pub key_id: Arc<str>,
+    pub key_id: KeyId,
     /// Whether that key is the one signing now. When it is not, the token was minted before
     /// a rotation: re-issue it if it is long-lived (Rails' `on_rotation`).
     pub is_current_key: bool,
