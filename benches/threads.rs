@@ -87,31 +87,45 @@ fn main() {
         );
     };
 
+    // Interleaved repetitions, medians: this kind of machine drifts by ±10% over seconds.
+    const REPETITIONS: usize = 5;
+    let mut samples = vec![[Vec::new(), Vec::new(), Vec::new()]; counts.len()];
+    for _ in 0..REPETITIONS {
+        for (i, &threads) in counts.iter().enumerate() {
+            samples[i][0].push(throughput(threads, time, &ours));
+            samples[i][1].push(throughput(threads, time, &theirs));
+            // A writer publishes a new snapshot every millisecond (same keys: each verifier
+            // derives again, as after a real rotation).
+            let writing = Arc::new(AtomicBool::new(true));
+            let writer = {
+                let (hot, writing) = (hot.clone(), writing.clone());
+                let keys = keyring(4);
+                std::thread::spawn(move || {
+                    while writing.load(Ordering::Relaxed) {
+                        let next = tokenring::Keyring::new(keys.keys().to_vec()).unwrap();
+                        hot.replace(next);
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                })
+            };
+            samples[i][2].push(throughput(threads, time, &swapping));
+            writing.store(false, Ordering::Relaxed);
+            writer.join().unwrap();
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!("median of {REPETITIONS} interleaved runs of {seconds} s; {cores} cores");
     println!(
         "| threads | tokenring ops/s | floor ops/s | tokenring scaling | floor scaling | scaling ratio | hot + 1 ms swaps ops/s | its scaling |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut base: Option<(f64, f64, f64)> = None;
-    for &threads in &counts {
-        let a = throughput(threads, time, &ours);
-        let b = throughput(threads, time, &theirs);
-        // A writer publishes a new snapshot every millisecond (same keys: each verifier
-        // derives again, as after a real rotation).
-        let writing = Arc::new(AtomicBool::new(true));
-        let writer = {
-            let (hot, writing) = (hot.clone(), writing.clone());
-            let keys = keyring(4);
-            std::thread::spawn(move || {
-                while writing.load(Ordering::Relaxed) {
-                    let next = tokenring::Keyring::new(keys.keys().to_vec()).unwrap();
-                    hot.replace(next);
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            })
-        };
-        let c = throughput(threads, time, &swapping);
-        writing.store(false, Ordering::Relaxed);
-        writer.join().unwrap();
+    for (i, &threads) in counts.iter().enumerate() {
+        let [a, b, c] = &mut samples[i];
+        let (a, b, c) = (median(a), median(b), median(c));
         let (a1, b1, c1) = *base.get_or_insert((a, b, c));
         println!(
             "| {threads} | {a:.0} | {b:.0} | {:.2}× | {:.2}× | {:.2} | {c:.0} | {:.2}× |",
