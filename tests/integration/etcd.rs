@@ -286,3 +286,42 @@ fn nodes_acknowledge_what_they_hold() {
             .is_err()
     );
 }
+
+/// With etcd's authentication on, a source without credentials is refused (a clear error, the
+/// keyring unchanged) and one with them loads.
+#[test]
+fn user_and_password() {
+    let Some(etcd) = Etcd::start() else { return };
+    etcd.put("/auth/keyring", &json(vec![key("k1", 1)]));
+    let endpoint = etcd.endpoint();
+    runtime().block_on(async move {
+        let mut client = etcd_client::Client::connect([endpoint], None)
+            .await
+            .unwrap();
+        client
+            .user_add("root", "root-password", None)
+            .await
+            .unwrap();
+        client.role_add("root").await.ok(); // built in on some versions
+        client.user_grant_role("root", "root").await.unwrap();
+        client.auth_enable().await.unwrap();
+    });
+    let anonymous = source(&etcd, "auth").load(Arc::new(tokenring::clock::SystemClock));
+    let error = anonymous.unwrap_err().to_string();
+    assert!(
+        error.starts_with("cannot read the keyring from etcd /auth/keyring:"),
+        "{error}"
+    );
+    let keyring = source(&etcd, "auth")
+        .user(
+            "root",
+            tokenring::Secret::from_bytes(b"root-password".to_vec()),
+        )
+        .load(Arc::new(tokenring::clock::SystemClock))
+        .unwrap();
+    assert_eq!(keyring.keys()[0].id(), "k1");
+    let wrong = source(&etcd, "auth")
+        .user("root", tokenring::Secret::from_bytes(b"wrong".to_vec()))
+        .load(Arc::new(tokenring::clock::SystemClock));
+    assert!(wrong.is_err());
+}
