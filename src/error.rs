@@ -551,7 +551,7 @@ pub enum VerifyError {
         at: SystemTime,
     },
     /// The token was minted for another purpose (or for none, or only for one).
-    #[error("purpose mismatch: token is for {}, expected {}", describe(found.as_deref()), describe(expected.as_deref()))]
+    #[error("purpose mismatch: token is for {}, expected {}", describe_purpose(found.as_deref()), describe_purpose(expected.as_deref()))]
     PurposeMismatch {
         /// The purpose the caller asked for.
         expected: Option<String>,
@@ -563,7 +563,8 @@ pub enum VerifyError {
     InvalidValue(#[source] SharedError<serde_json::Error>),
 }
 
-fn describe(purpose: Option<&str>) -> String {
+/// A purpose in a message: quoted and capped, or "no purpose". Shared by both formats.
+pub(crate) fn describe_purpose(purpose: Option<&str>) -> String {
     match purpose {
         Some(p) => format!("{:?}", shorten(p)),
         None => "no purpose".to_owned(),

@@ -7,7 +7,7 @@
 #![cfg(feature = "etcd")]
 
 use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,18 +21,12 @@ use common::{Server, tokenring, tokenring_command};
 #[path = "../../tests/common/etcd.rs"]
 mod etcd_harness;
 
+use etcd_harness::free_port;
+
 /// Three etcd members on loopback, each killed on drop.
 struct Cluster {
     members: Vec<(Child, u16)>,
     _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Cluster {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use crate::error::SharedError;
+use crate::error::{SharedError, describe_purpose};
 
 /// Why a Rails token was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,8 +35,8 @@ pub enum RailsError {
     /// The purpose differs (Rails compares `pur.to_s == purpose.to_s`: none equals `""`).
     #[error(
         "purpose mismatch: token is for {}, expected {}",
-        describe(found.as_deref()),
-        describe(expected.as_deref())
+        describe_purpose(found.as_deref()),
+        describe_purpose(expected.as_deref())
     )]
     PurposeMismatch {
         /// Asked for.
@@ -47,13 +47,6 @@ pub enum RailsError {
     /// The value does not decode as the requested type.
     #[error("signature valid, but the value does not decode as the requested type: {0}")]
     InvalidValue(#[source] SharedError<serde_json::Error>),
-}
-
-fn describe(purpose: Option<&str>) -> String {
-    match purpose {
-        Some(p) => format!("{p:?}"),
-        None => "no purpose".to_owned(),
-    }
 }
 
 /// What is wrong with a token's `data--digest` shape.
