@@ -100,9 +100,71 @@ where
     group.finish();
 }
 
+/// Rails-format tokens beside native ones for the same value (feature `rails`): SHA256 with the
+/// current envelope (what a 7.2 app's `signed_id` writes), SHA1 with the legacy envelope, and
+/// the rotation trial with 1, 4 and 16 accepted configurations, the token from the last one.
+#[cfg(feature = "rails")]
+fn rails(c: &mut Criterion) {
+    use common::Small;
+    use tokenring::rails::{Envelope, RailsConfig, RailsDigest, RailsOptions, RailsVerifier};
+
+    let mut group = c.benchmark_group("rails");
+    let value = small();
+    let config = |n: u8, digest, envelope| {
+        RailsConfig::new(Secret::from_bytes([n; 64]))
+            .digest(digest)
+            .envelope(envelope)
+    };
+    let options = RailsOptions::new().purpose(PURPOSE).expires_in(LIFETIME);
+    for (name, digest, envelope) in [
+        ("sha256_current", RailsDigest::Sha256, Envelope::Current),
+        ("sha1_legacy", RailsDigest::Sha1, Envelope::Legacy),
+    ] {
+        let verifier = RailsVerifier::new(config(1, digest, envelope));
+        let token = verifier.generate(&value, options).unwrap();
+        group.bench_function(format!("{name}_sign"), |b| {
+            b.iter(|| verifier.generate(black_box(&value), options).unwrap())
+        });
+        group.bench_function(format!("{name}_verify"), |b| {
+            b.iter(|| {
+                verifier
+                    .verify::<Small>(black_box(&token), Some(PURPOSE))
+                    .unwrap()
+            })
+        });
+    }
+    for accepted in [1u8, 4, 16] {
+        let mut verifier = RailsVerifier::new(config(100, RailsDigest::Sha256, Envelope::Current));
+        for n in 1..=accepted {
+            verifier = verifier.accept(config(n, RailsDigest::Sha256, Envelope::Current));
+        }
+        let last = RailsVerifier::new(config(accepted, RailsDigest::Sha256, Envelope::Current));
+        let token = last.generate(&value, options).unwrap();
+        assert_eq!(
+            verifier
+                .verify::<Small>(&token, Some(PURPOSE))
+                .unwrap()
+                .config,
+            usize::from(accepted)
+        );
+        group.bench_function(format!("trial_{accepted}_accepted"), |b| {
+            b.iter(|| {
+                verifier
+                    .verify::<Small>(black_box(&token), Some(PURPOSE))
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+#[cfg(not(feature = "rails"))]
+fn rails(_: &mut Criterion) {}
+
 fn benches(c: &mut Criterion) {
     group(c, "small", small());
     group(c, "1KiB", big());
+    rails(c);
 }
 
 criterion_group!(compare, benches);
