@@ -297,9 +297,15 @@ impl EtcdSource {
         &self.inner.key
     }
 
+    /// The configuration, for the setters. Tasks from earlier use (a request just answered,
+    /// an acknowledgement, a watch) may still hold the current one: then the setter applies
+    /// to a fresh copy of the configuration (with no connection or acknowledgement state yet)
+    /// rather than panic.
     fn inner_mut(&mut self) -> &mut Inner {
-        // Only the setters call this, before the source is shared with a watch task.
-        Arc::get_mut(&mut self.inner).expect("configured before use")
+        if Arc::get_mut(&mut self.inner).is_none() {
+            self.inner = Arc::new(self.inner.reconfigured());
+        }
+        Arc::get_mut(&mut self.inner).unwrap_or_else(|| unreachable!("just replaced"))
     }
 
     /// Runs `work` on the source's runtime and waits for it, at most the timeout. An etcd
@@ -363,6 +369,26 @@ impl From<etcd_client::Error> for Attempt {
 }
 
 impl Inner {
+    /// The same configuration, without the connection, revision or acknowledgement state.
+    fn reconfigured(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            key: self.key.clone(),
+            endpoints: self.endpoints.clone(),
+            user: self.user.clone(),
+            tls: self.tls.clone(),
+            timeout: self.timeout,
+            client: tokio::sync::Mutex::new(None),
+            last_revision: AtomicI64::new(0),
+            ack: self.ack.as_ref().map(|ack| Ack {
+                node: ack.node.clone(),
+                key: ack.key.clone(),
+                ttl: ack.ttl,
+                state: tokio::sync::Mutex::new(AckState::default()),
+            }),
+        }
+    }
+
     fn unavailable(&self, reason: String) -> KeyringError {
         KeyringError::Unavailable {
             store: format!("etcd {}", self.key),
@@ -717,4 +743,24 @@ async fn watch_from(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A setter after use (here while a watch task holds the configuration) gives a source
+    /// with the new setting instead of panicking.
+    #[test]
+    fn setters_after_use_do_not_panic() {
+        let source = EtcdSource::new(["127.0.0.1:9"], "x").unwrap();
+        let _watching = source.announce(Changes::new(|| {})).unwrap();
+        let source = source
+            .timeout(Duration::from_millis(300))
+            .acknowledge_as("n1", Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(source.inner.timeout, Duration::from_millis(300));
+        assert_eq!(source.key(), "/x/keyring");
+        assert!(source.inner.ack.is_some());
+    }
 }
