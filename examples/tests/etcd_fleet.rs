@@ -153,8 +153,6 @@ fn signing(server: &Server) -> Option<String> {
 }
 
 #[test]
-#[ignore = "flaky: in 1 of 5 runs the paused node never acknowledged after SIGCONT (issue 12 stays \
-            open); run by hand with --ignored"]
 fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
     let Some(mut cluster) = Cluster::start() else {
         return;
@@ -163,7 +161,13 @@ fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
     tokenring(&["keyring", "init", &ring, "--id", "old"]);
     let servers: Arc<Vec<Server>> = Arc::new(
         (0..3)
-            .map(|i| Server::start(&ring, &["--node-id", &format!("s{i}")]))
+            .map(|i| {
+                Server::start_logging(
+                    &ring,
+                    &["--node-id", &format!("s{i}")],
+                    "warn,tokenring=debug",
+                )
+            })
             .collect(),
     );
     wait(Duration::from_secs(10), "three nodes acknowledge", || {
@@ -250,7 +254,15 @@ fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
     );
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "{stdout}\n{stderr}\nthe servers' logs:\n{}",
+        servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("s{i}:\n{}", s.log()))
+            .collect::<String>()
+    );
     assert!(
         stderr
             .lines()

@@ -4,14 +4,16 @@
 //! The core stays runtime-free: the source runs its own tokio runtime (one worker thread,
 //! `tokenring-etcd`) and callers wait on a channel, so loading from inside another runtime
 //! (an axum handler calling `reload()`) neither panics nor blocks that runtime's scheduler
-//! for longer than the source's timeout. `etcd-client` balances over the endpoints; the
-//! watch reconnects with backoff after a leader change, a dropped stream or a network
-//! error, resumes from the revision after the last one it saw, and when that revision was
-//! compacted away announces a change anyway, so a full read catches up: no update is missed.
+//! for longer than the source's timeout. Requests stick to one endpoint while it answers and
+//! move to the next after a failure; the watch reconnects with backoff after a leader
+//! change, a dropped stream or a network error, resumes from the revision after the last one
+//! it saw, and when that revision was compacted away announces a change anyway, so a full
+//! read catches up: no update is missed. Acknowledgements are written by one task that
+//! retries until each lands.
 
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use etcd_client::{Client, ConnectOptions, WatchOptions};
@@ -47,26 +49,54 @@ struct Inner {
     user: Option<(String, Secret)>,
     tls: Option<etcd_client::TlsOptions>,
     timeout: Duration,
-    client: tokio::sync::Mutex<Option<Client>>,
+    connection: tokio::sync::Mutex<Connection>,
     // The modification revision of the value last loaded: where a watch resumes.
     last_revision: AtomicI64,
     ack: Option<Ack>,
 }
+
+/// The endpoint in use and its client. Requests stick to one member while it answers and
+/// move to the next after a failure: etcd-client's own balancing sends some requests to a
+/// member that is down and fails them (etcdv3/etcd-client#39) instead of trying another.
+#[derive(Default)]
+struct Connection {
+    endpoint: usize,
+    client: Option<Client>,
+}
+
+/// Which endpoint a client talks to, so that a failure moves on from that one only (several
+/// tasks failing at once on one dead member move on once, not once each).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Endpoint(usize);
 
 /// What this node reports at `/NAME/nodes/NODE_ID`, under its lease.
 struct Ack {
     node: String,
     key: String,
     ttl: Duration,
-    state: tokio::sync::Mutex<AckState>,
+    // The report to keep at `key` (none before the first load); the reporter writes the
+    // newest one, retrying until it lands.
+    report: tokio::sync::watch::Sender<Option<NodeReport>>,
+    reporting: AtomicBool,
+    // The lease the report lives under, revoked when the source is dropped.
+    lease: std::sync::Mutex<Option<i64>>,
 }
 
-#[derive(Default)]
-struct AckState {
-    lease: Option<i64>,
-    // What the node holds: the last good load (revision, key ids, when), and the last error.
-    held: Option<(i64, Vec<String>, String)>,
-    last_error: Option<String>,
+impl Ack {
+    fn new(node: String, key: String, ttl: Duration) -> Self {
+        Self {
+            node,
+            key,
+            ttl,
+            report: tokio::sync::watch::Sender::new(None),
+            reporting: AtomicBool::new(false),
+            lease: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn lease(&self) -> std::sync::MutexGuard<'_, Option<i64>> {
+        self.lease.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Why a read found nothing: the key is not there (yet).
@@ -124,7 +154,7 @@ impl EtcdSource {
                 user: None,
                 tls: None,
                 timeout: Duration::from_secs(5),
-                client: tokio::sync::Mutex::new(None),
+                connection: tokio::sync::Mutex::default(),
                 last_revision: AtomicI64::new(0),
                 ack: None,
             }),
@@ -189,12 +219,11 @@ impl EtcdSource {
                 .unavailable("a node id must be 1 to 128 of A-Z a-z 0-9 _ . -".to_owned()));
         }
         let key = format!("/{}/nodes/{node_id}", self.inner.name);
-        self.inner_mut().ack = Some(Ack {
-            node: node_id.to_owned(),
+        self.inner_mut().ack = Some(Ack::new(
+            node_id.to_owned(),
             key,
-            ttl: ttl.max(Duration::from_secs(5)),
-            state: tokio::sync::Mutex::new(AckState::default()),
-        });
+            ttl.max(Duration::from_secs(5)),
+        ));
         Ok(self)
     }
 
@@ -204,14 +233,10 @@ impl EtcdSource {
     ///
     /// [`KeyringError::Unavailable`] if etcd cannot be read.
     pub fn nodes(&self) -> Result<Vec<NodeReport>, KeyringError> {
-        self.run(|inner| async move {
+        self.run(|inner, mut client| async move {
             let prefix = format!("/{}/nodes/", inner.name);
             let options = etcd_client::GetOptions::new().with_prefix();
-            let response = inner
-                .client()
-                .await?
-                .get(prefix.as_str(), Some(options))
-                .await?;
+            let response = client.get(prefix.as_str(), Some(options)).await?;
             let mut nodes: Vec<NodeReport> = response
                 .kvs()
                 .iter()
@@ -251,7 +276,7 @@ impl EtcdSource {
         use etcd_client::{Compare, CompareOp, Txn, TxnOp};
         let text = keyring.to_json();
         let value = text.as_bytes().to_vec();
-        self.run(move |inner| {
+        self.run(move |inner, mut client| {
             let value = value.clone();
             async move {
                 let key = inner.key.clone();
@@ -267,7 +292,7 @@ impl EtcdSource {
                         .and_then([TxnOp::put(key.as_str(), value, None)]);
                 // A transaction retried after a lost answer finds the revision moved and
                 // reports a conflict: compare-and-swap never writes twice.
-                let response = inner.client().await?.txn(txn).await?;
+                let response = client.txn(txn).await?;
                 if !response.succeeded() {
                     return Err(Attempt::Done(KeyringError::Conflict {
                         store: format!("etcd {}", inner.key),
@@ -309,11 +334,12 @@ impl EtcdSource {
     }
 
     /// Runs `work` on the source's runtime and waits for it, at most the timeout. An etcd
-    /// error (an endpoint down, a leader change) is tried again with a fresh connection,
-    /// backing off, until the timeout; a definite answer (no such key, a conflict) is not.
+    /// error (an endpoint down, a leader change) or an attempt that takes half the timeout is
+    /// tried again on the next endpoint, backing off, until the timeout; a definite answer (no
+    /// such key, a conflict) is not.
     fn run<T, Fut>(
         &self,
-        work: impl Fn(Arc<Inner>) -> Fut + Send + 'static,
+        work: impl Fn(Arc<Inner>, Client) -> Fut + Send + 'static,
     ) -> Result<T, KeyringError>
     where
         T: Send + 'static,
@@ -326,28 +352,7 @@ impl EtcdSource {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let inner = Arc::clone(&self.inner);
         runtime.spawn(async move {
-            let deadline = tokio::time::Instant::now() + inner.timeout;
-            let mut pause = Duration::from_millis(50);
-            let result = loop {
-                match tokio::time::timeout_at(deadline, work(Arc::clone(&inner))).await {
-                    Ok(Ok(value)) => break Ok(value),
-                    Ok(Err(Attempt::Done(error))) => break Err(error),
-                    Ok(Err(Attempt::Again(error))) => {
-                        inner.reset().await;
-                        if tokio::time::Instant::now() + pause >= deadline {
-                            break Err(inner.unavailable(error.to_string()));
-                        }
-                        tokio::time::sleep(pause).await;
-                        pause = (pause * 2).min(Duration::from_secs(1));
-                    }
-                    Err(_) => {
-                        break Err(
-                            inner.unavailable(format!("no answer within {:?}", inner.timeout))
-                        );
-                    }
-                }
-            };
-            let _ = tx.send(result);
+            let _ = tx.send(inner.attempt_until_timeout(work).await);
         });
         rx.recv()
             .map_err(|_| self.inner.unavailable("its runtime stopped".to_owned()))?
@@ -369,6 +374,47 @@ impl From<etcd_client::Error> for Attempt {
 }
 
 impl Inner {
+    /// [`EtcdSource::run`]'s loop, on the runtime.
+    async fn attempt_until_timeout<T, Fut>(
+        self: Arc<Self>,
+        work: impl Fn(Arc<Inner>, Client) -> Fut,
+    ) -> Result<T, KeyringError>
+    where
+        Fut: Future<Output = Result<T, Attempt>>,
+    {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let per_attempt = self.timeout / 2;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let failure = match tokio::time::timeout_at(deadline, self.client()).await {
+                Err(_) => return Err(self.no_answer()),
+                Ok(Err(error)) => error.to_string(), // already moved to the next endpoint
+                Ok(Ok((client, endpoint))) => {
+                    let limit = deadline.min(tokio::time::Instant::now() + per_attempt);
+                    let failure =
+                        match tokio::time::timeout_at(limit, work(Arc::clone(&self), client)).await
+                        {
+                            Ok(Ok(value)) => return Ok(value),
+                            Ok(Err(Attempt::Done(error))) => return Err(error),
+                            Ok(Err(Attempt::Again(error))) => error.to_string(),
+                            Err(_) => format!("no answer within {per_attempt:?}"),
+                        };
+                    self.reset(endpoint).await;
+                    failure
+                }
+            };
+            if tokio::time::Instant::now() + pause >= deadline {
+                return Err(self.unavailable(failure));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    fn no_answer(&self) -> KeyringError {
+        self.unavailable(format!("no answer within {:?}", self.timeout))
+    }
+
     /// The same configuration, without the connection, revision or acknowledgement state.
     fn reconfigured(&self) -> Self {
         Self {
@@ -378,14 +424,12 @@ impl Inner {
             user: self.user.clone(),
             tls: self.tls.clone(),
             timeout: self.timeout,
-            client: tokio::sync::Mutex::new(None),
+            connection: tokio::sync::Mutex::default(),
             last_revision: AtomicI64::new(0),
-            ack: self.ack.as_ref().map(|ack| Ack {
-                node: ack.node.clone(),
-                key: ack.key.clone(),
-                ttl: ack.ttl,
-                state: tokio::sync::Mutex::new(AckState::default()),
-            }),
+            ack: self
+                .ack
+                .as_ref()
+                .map(|ack| Ack::new(ack.node.clone(), ack.key.clone(), ack.ttl)),
         }
     }
 
@@ -396,16 +440,34 @@ impl Inner {
         }
     }
 
-    /// The connected client, connecting first if there is none.
-    async fn client(&self) -> Result<Client, etcd_client::Error> {
-        let mut slot = self.client.lock().await;
-        if let Some(client) = &*slot {
-            return Ok(client.clone());
+    /// The client of the endpoint in use, connecting first if there is none; a failure to
+    /// connect moves on to the next endpoint.
+    async fn client(&self) -> Result<(Client, Endpoint), etcd_client::Error> {
+        let mut connection = self.connection.lock().await;
+        let endpoint = Endpoint(connection.endpoint);
+        if let Some(client) = &connection.client {
+            return Ok((client.clone(), endpoint));
         }
+        match self.connect(&self.endpoints[endpoint.0]).await {
+            Ok(client) => {
+                connection.client = Some(client.clone());
+                Ok((client, endpoint))
+            }
+            Err(error) => {
+                connection.endpoint = (endpoint.0 + 1) % self.endpoints.len();
+                Err(error)
+            }
+        }
+    }
+
+    async fn connect(&self, endpoint: &str) -> Result<Client, etcd_client::Error> {
+        // Requiring a leader ends a watch on a member cut off from the others, so that it
+        // moves on instead of waiting for events that never come.
         let mut options = ConnectOptions::new()
             .with_connect_timeout(self.timeout)
             .with_timeout(self.timeout)
-            .with_keep_alive(Duration::from_secs(5), self.timeout);
+            .with_keep_alive(Duration::from_secs(5), self.timeout)
+            .with_require_leader(true);
         if let Some((user, password)) = &self.user {
             // etcd-client keeps the password as a String; it lives as long as the source.
             let password = String::from_utf8_lossy(password.expose()).into_owned();
@@ -414,19 +476,25 @@ impl Inner {
         if let Some(tls) = &self.tls {
             options = options.with_tls(tls.clone());
         }
-        let client = Client::connect(&self.endpoints, Some(options)).await?;
-        *slot = Some(client.clone());
-        Ok(client)
+        Client::connect([endpoint], Some(options)).await
     }
 
-    /// Drops the client after an error, so the next use connects afresh.
-    async fn reset(&self) {
-        *self.client.lock().await = None;
+    /// After a failure on `failed`: drops its client and moves on to the next endpoint,
+    /// unless another task already did.
+    async fn reset(&self, failed: Endpoint) {
+        let mut connection = self.connection.lock().await;
+        if connection.endpoint == failed.0 {
+            connection.client = None;
+            connection.endpoint = (failed.0 + 1) % self.endpoints.len();
+        }
     }
 
     /// The value at the key and its modification revision.
-    async fn fetch(self: Arc<Self>) -> Result<(Zeroizing<String>, i64), Attempt> {
-        let response = self.client().await?.get(self.key.as_str(), None).await?;
+    async fn fetch(
+        self: Arc<Self>,
+        mut client: Client,
+    ) -> Result<(Zeroizing<String>, i64), Attempt> {
+        let response = client.get(self.key.as_str(), None).await?;
         let done = |reason: String| Attempt::Done(self.unavailable(reason));
         let Some(kv) = response.kvs().first() else {
             return Err(done(NO_KEY.to_owned()));
@@ -480,145 +548,163 @@ impl KeyringSource for EtcdSource {
 }
 
 impl EtcdSource {
-    /// Records what this load means for the node and writes its acknowledgement in the
-    /// background: a load never waits for it.
+    /// Records what this load means for the node; the reporter task writes it. A load never
+    /// waits for etcd to take it.
     fn acknowledge(&self, loaded: &Result<Versioned, KeyringError>) {
-        if self.inner.ack.is_none() {
+        let (Some(ack), Some(runtime)) = (&self.inner.ack, &self.runtime) else {
             return;
-        }
-        let update = match loaded {
-            Ok(versioned) => Ok((
-                versioned
-                    .revision
-                    .as_deref()
-                    .and_then(|r| r.parse().ok())
-                    .unwrap_or_default(),
-                versioned
-                    .keyring
-                    .keys()
-                    .iter()
-                    .map(|k| k.id().to_owned())
-                    .collect(),
-                crate::clock::format_rfc3339(versioned.keyring.now()),
-            )),
-            Err(error) => Err(error.to_string()),
         };
-        let inner = Arc::clone(&self.inner);
-        if let Some(runtime) = &self.runtime {
-            runtime.spawn(async move {
-                let key = inner.key.clone();
-                if let Err(error) = inner.acknowledge(update).await {
-                    tracing::warn!(%key, %error, "tokenring: cannot acknowledge in etcd");
-                }
+        ack.report.send_modify(|report| {
+            let report = report.get_or_insert_with(|| NodeReport {
+                node: ack.node.clone(),
+                revision: 0,
+                keys: Vec::new(),
+                loaded_at: String::new(),
+                last_error: None,
             });
+            match loaded {
+                Ok(versioned) => {
+                    report.revision = versioned
+                        .revision
+                        .as_deref()
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or_default();
+                    report.keys = versioned
+                        .keyring
+                        .keys()
+                        .iter()
+                        .map(|k| k.id().to_owned())
+                        .collect();
+                    report.loaded_at = crate::clock::format_rfc3339(versioned.keyring.now());
+                    report.last_error = None;
+                }
+                Err(error) => report.last_error = Some(error.to_string()),
+            }
+        });
+        if !ack.reporting.swap(true, Ordering::Relaxed) {
+            runtime.spawn(Arc::clone(&self.inner).report(ack.report.subscribe()));
         }
     }
 }
 
+/// Why the reporter stopped reporting for a while.
+struct ReportFailed {
+    error: etcd_client::Error,
+    endpoint: Option<Endpoint>,
+}
+
 impl Inner {
-    async fn acknowledge(
-        self: Arc<Self>,
-        update: Result<(i64, Vec<String>, String), String>,
-    ) -> Result<(), etcd_client::Error> {
-        let Some(ack) = &self.ack else { return Ok(()) };
-        let mut state = ack.state.lock().await;
-        match update {
-            Ok(held) => {
-                state.held = Some(held);
-                state.last_error = None;
+    /// The reporter: keeps the newest report at the node's key under a live lease for as long
+    /// as the source lives. A write that fails is retried, backing off, on the next endpoint;
+    /// a lease lost (etcd restarted, or this process was paused past the TTL) is replaced and
+    /// the report written again, so a node that runs again reappears.
+    async fn report(self: Arc<Self>, mut wanted: tokio::sync::watch::Receiver<Option<NodeReport>>) {
+        const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+        const MAX_BACKOFF: Duration = Duration::from_secs(5);
+        let Some(ack) = &self.ack else { return };
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let failed = self.keep_reporting(ack, &mut wanted, &mut backoff).await;
+            let Err(ReportFailed { error, endpoint }) = failed else {
+                return; // nothing more will be reported
+            };
+            if backoff == FIRST_BACKOFF {
+                tracing::warn!(key = %ack.key, %error, "tokenring: cannot acknowledge in etcd; retrying");
+            } else {
+                tracing::debug!(key = %ack.key, %error, retry_in = ?backoff, "tokenring: cannot acknowledge in etcd");
             }
-            Err(error) => state.last_error = Some(error),
-        }
-        let lease = match state.lease {
-            Some(lease) => lease,
-            None => {
-                let lease = self.grant(ack.ttl).await?;
-                state.lease = Some(lease);
-                tokio::spawn(Arc::clone(&self).keep_alive(lease));
-                lease
+            if let Some(endpoint) = endpoint {
+                self.reset(endpoint).await;
             }
-        };
-        let result = self.put_report(ack, &state, lease).await;
-        if result.is_err() {
-            // The lease may be gone (etcd restarted, or this process was paused past the
-            // TTL): the next acknowledgement takes a new one.
-            state.lease = None;
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-        result
     }
 
-    async fn grant(&self, ttl: Duration) -> Result<i64, etcd_client::Error> {
-        let ttl = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
-        Ok(self.client().await?.lease_grant(ttl, None).await?.id())
+    /// One connection's worth of reporting: takes or renews the lease, writes each new
+    /// report, and renews the lease every third of its TTL. `Ok` when the reports end.
+    async fn keep_reporting(
+        &self,
+        ack: &Ack,
+        wanted: &mut tokio::sync::watch::Receiver<Option<NodeReport>>,
+        backoff: &mut Duration,
+    ) -> Result<(), ReportFailed> {
+        let (mut client, endpoint) = self.client().await.map_err(|error| ReportFailed {
+            error,
+            endpoint: None,
+        })?;
+        let failed = |error| ReportFailed {
+            error,
+            endpoint: Some(endpoint),
+        };
+        let renew_every = ack.ttl / 3;
+        let mut lease = *ack.lease();
+        let mut dirty = true; // a new connection writes the report again
+        loop {
+            let id = match lease {
+                Some(id) => id,
+                None => {
+                    let ttl = i64::try_from(ack.ttl.as_secs()).unwrap_or(i64::MAX);
+                    let id = client.lease_grant(ttl, None).await.map_err(failed)?.id();
+                    *ack.lease() = Some(id);
+                    dirty = true;
+                    id
+                }
+            };
+            let (mut keeper, mut stream) = client.lease_keep_alive(id).await.map_err(failed)?;
+            // Renew at once: a lease kept from an earlier connection may have expired.
+            let mut renew_now = true;
+            loop {
+                if renew_now {
+                    keeper.keep_alive().await.map_err(failed)?;
+                    let answer = tokio::time::timeout(self.timeout, stream.message())
+                        .await
+                        .map_err(|_| {
+                            failed(etcd_client::Error::LeaseKeepAliveError(format!(
+                                "no answer within {:?}",
+                                self.timeout
+                            )))
+                        })?
+                        .map_err(failed)?;
+                    if answer.is_none_or(|a| a.ttl() <= 0) {
+                        // Expired: take a new lease and write the report under it.
+                        tracing::debug!(key = %ack.key, lease = id, "tokenring: etcd lease expired; taking a new one");
+                        *ack.lease() = None;
+                        lease = None;
+                        break;
+                    }
+                }
+                if dirty {
+                    let report = wanted.borrow_and_update().clone();
+                    if let Some(report) = report {
+                        self.put_report(&mut client, ack, &report, id)
+                            .await
+                            .map_err(failed)?;
+                        *backoff = Duration::from_millis(100);
+                    }
+                    dirty = false;
+                }
+                match tokio::time::timeout(renew_every, wanted.changed()).await {
+                    Ok(Ok(())) => (renew_now, dirty) = (false, true),
+                    Ok(Err(_)) => return Ok(()),
+                    Err(_) => renew_now = true,
+                }
+            }
+        }
     }
 
     async fn put_report(
         &self,
+        client: &mut Client,
         ack: &Ack,
-        state: &AckState,
+        report: &NodeReport,
         lease: i64,
     ) -> Result<(), etcd_client::Error> {
-        let (revision, keys, loaded_at) = state.held.clone().unwrap_or_default();
-        let report = NodeReport {
-            node: ack.node.clone(),
-            revision,
-            keys,
-            loaded_at,
-            last_error: state.last_error.clone(),
-        };
         // Strings and numbers: serialising into memory cannot fail.
-        let value = serde_json::to_vec(&report).expect("a node report serialises");
+        let value = serde_json::to_vec(report).expect("a node report serialises");
         let options = etcd_client::PutOptions::new().with_lease(lease);
-        self.client()
-            .await?
-            .put(ack.key.as_str(), value, Some(options))
-            .await?;
+        client.put(ack.key.as_str(), value, Some(options)).await?;
         Ok(())
-    }
-
-    /// Keeps `lease` alive until it is lost; then takes a new lease and writes the report
-    /// again, so a node that was paused past its TTL reappears once it runs.
-    async fn keep_alive(self: Arc<Self>, mut lease: i64) {
-        let Some(ack) = &self.ack else { return };
-        let every = ack.ttl / 3;
-        loop {
-            let alive = async {
-                let (mut keeper, mut stream) = self.client().await?.lease_keep_alive(lease).await?;
-                loop {
-                    keeper.keep_alive().await?;
-                    match stream.message().await? {
-                        Some(response) if response.ttl() > 0 => {}
-                        _ => return Ok::<(), etcd_client::Error>(()),
-                    }
-                    tokio::time::sleep(every).await;
-                }
-            }
-            .await;
-            if let Err(error) = alive {
-                tracing::debug!(key = %ack.key, %error, "tokenring: etcd lease keep-alive interrupted");
-                self.reset().await;
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            // Lost or interrupted: take a new lease and report again.
-            let mut state = ack.state.lock().await;
-            if state.lease != Some(lease) {
-                return; // an acknowledgement already replaced it and keeps its own alive
-            }
-            match self.grant(ack.ttl).await {
-                Ok(fresh) => {
-                    lease = fresh;
-                    state.lease = Some(fresh);
-                    if self.put_report(ack, &state, fresh).await.is_err() {
-                        state.lease = None;
-                        return;
-                    }
-                }
-                Err(_) => {
-                    state.lease = None;
-                    return;
-                }
-            }
-        }
     }
 }
 
@@ -650,8 +736,8 @@ impl Drop for EtcdSource {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             runtime.spawn(async move {
                 if let Some(ack) = &inner.ack {
-                    let lease = ack.state.lock().await.lease.take();
-                    if let (Some(lease), Ok(mut client)) = (lease, inner.client().await) {
+                    let lease = ack.lease().take();
+                    if let (Some(lease), Ok((mut client, _))) = (lease, inner.client().await) {
                         let _ = client.lease_revoke(lease).await;
                     }
                 }
@@ -695,14 +781,16 @@ async fn watch(inner: Arc<Inner>, changes: Changes) {
         from = from.max(inner.last_revision.load(Ordering::Relaxed) + 1);
         match watch_from(&inner, &mut from, &changes, &mut backoff).await {
             Ok(()) => {}
-            Err(error) => {
+            Err((error, endpoint)) => {
                 tracing::warn!(
                     key = %inner.key,
                     %error,
                     retry_in = ?backoff,
                     "tokenring: etcd watch interrupted; keeping the last good keyring"
                 );
-                inner.reset().await;
+                if let Some(endpoint) = endpoint {
+                    inner.reset(endpoint).await;
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
@@ -711,17 +799,22 @@ async fn watch(inner: Arc<Inner>, changes: Changes) {
     }
 }
 
-/// One watch stream from `*from`; returns when the stream ends or must be started again.
+/// One watch stream from `*from`; `Ok` when it must be started again from a compacted
+/// revision, an error (and the endpoint it came from) when the stream failed or ended.
 async fn watch_from(
     inner: &Inner,
     from: &mut i64,
     changes: &Changes,
     backoff: &mut Duration,
-) -> Result<(), etcd_client::Error> {
-    let mut client = inner.client().await?;
+) -> Result<(), (etcd_client::Error, Option<Endpoint>)> {
+    let (mut client, endpoint) = inner.client().await.map_err(|e| (e, None))?;
+    let failed = |error| (error, Some(endpoint));
     let options = WatchOptions::new().with_start_revision(*from);
-    let mut stream = client.watch(inner.key.as_str(), Some(options)).await?;
-    while let Some(response) = stream.message().await? {
+    let mut stream = client
+        .watch(inner.key.as_str(), Some(options))
+        .await
+        .map_err(failed)?;
+    while let Some(response) = stream.message().await.map_err(failed)? {
         *backoff = Duration::from_millis(100);
         if response.compact_revision() > 0 {
             // The revision to resume from is gone: watch from the oldest one kept, and let
@@ -730,7 +823,11 @@ async fn watch_from(
             return Ok(());
         }
         if response.canceled() {
-            return Ok(());
+            // Not a compaction: the member refused the watch (it lost its leader, say).
+            let reason = response.cancel_reason().to_owned();
+            return Err(failed(etcd_client::Error::WatchError(format!(
+                "canceled by the server: {reason}"
+            ))));
         }
         if let Some(last) = response
             .events()
@@ -742,7 +839,9 @@ async fn watch_from(
             changes.changed();
         }
     }
-    Ok(())
+    Err(failed(etcd_client::Error::WatchError(
+        "the stream ended".to_owned(),
+    )))
 }
 
 #[cfg(test)]

@@ -44,15 +44,21 @@ pub fn tokenring(args: &[&str]) -> String {
 pub struct Server {
     pub child: Child,
     pub addr: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
 }
 
 impl Server {
     /// Starts the example server on `keyring` (a file or etcd://…), with `extra` arguments.
     pub fn start(keyring: &str, extra: &[&str]) -> Self {
+        Self::start_logging(keyring, extra, "warn")
+    }
+
+    /// As [`Server::start`], logging at `filter` (`RUST_LOG`); [`Server::log`] shows it.
+    pub fn start_logging(keyring: &str, extra: &[&str], filter: &str) -> Self {
         let mut child = Command::new(example("server"))
             .args(["--keyring", keyring, "--addr", "127.0.0.1:0"])
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", filter)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -67,10 +73,23 @@ impl Server {
             panic!("the server did not start: {stderr}");
         };
         let addr = addr.to_owned();
-        // Its log goes on being written: drain it so the server never blocks on a full pipe.
+        // Its log goes on being written: drain it so the server never blocks on a full pipe,
+        // and keep it for a failing test to show.
         let mut stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Self { child, addr }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buffer) {
+                sink.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        });
+        Self { child, addr, log }
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        String::from_utf8_lossy(&self.log.lock().unwrap()).into_owned()
     }
 
     pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
