@@ -101,7 +101,7 @@ impl Ring {
                 let existing = match source.read(clock()) {
                     Ok(found) => found.map(|(_, revision)| revision),
                     // A broken value may be replaced by force like any other.
-                    Err(_) if force => None,
+                    Err(_) if force => source.revision()?,
                     Err(error) => return Err(error.into()),
                 };
                 if existing.is_some() && !force {

@@ -214,3 +214,30 @@ fn a_key_activates_only_when_every_live_node_holds_it() {
     );
     drop((a, b, stuck));
 }
+
+/// A value at the key that is not a keyring: commands say so, `init` refuses to overwrite it
+/// and `init --force` replaces it.
+#[test]
+fn init_force_replaces_a_broken_value() {
+    use std::io::{Read as _, Write as _};
+    let Some(etcd) = Etcd::start() else { return };
+    // Through etcd's JSON gateway: PUT /broken/keyring = "{broken" (both base64).
+    let body = r#"{"key":"L2Jyb2tlbi9rZXlyaW5n","value":"e2Jyb2tlbg=="}"#;
+    let mut stream = std::net::TcpStream::connect(etcd.endpoint()).unwrap();
+    write!(
+        stream,
+        "POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let r = ring(&etcd, "broken");
+    fails(&["keyring", "list", &r], "JSON");
+    fails(&["keyring", "init", &r, "--id", "first"], "JSON");
+    assert!(ok(&["keyring", "init", &r, "--id", "first", "--force"]).contains("created etcd://"));
+    let list = ok(&["keyring", "list", &r]);
+    assert!(list.lines().any(|l| l.starts_with("first")), "{list}");
+}

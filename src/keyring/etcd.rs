@@ -264,6 +264,23 @@ impl EtcdSource {
         }
     }
 
+    /// The modification revision of the value at the key, whatever it holds (a keyring or
+    /// not), to overwrite it with [`EtcdSource::store`]; `None` when the key does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] if etcd cannot be read.
+    pub fn revision(&self) -> Result<Option<i64>, KeyringError> {
+        self.run(|inner, mut client| async move {
+            let options = etcd_client::GetOptions::new().with_keys_only();
+            let response = client.get(inner.key.as_str(), Some(options)).await?;
+            Ok(response
+                .kvs()
+                .first()
+                .map(etcd_client::KeyValue::mod_revision))
+        })
+    }
+
     /// Writes `keyring` if the key is still at `expected` (its modification revision as
     /// [`EtcdSource::read`] returned it; `None`: only if the key does not exist yet) — a
     /// compare-and-swap, so two operators at once never lose an update. The new revision.
@@ -373,6 +390,17 @@ impl From<etcd_client::Error> for Attempt {
     }
 }
 
+/// Whether etcd refused for good (credentials, permissions, a bad request): asking again,
+/// on any endpoint, gets the same answer.
+fn refused_for_good(error: &etcd_client::Error) -> bool {
+    use tonic::Code;
+    matches!(
+        error,
+        etcd_client::Error::GRpcStatus(status)
+            if matches!(status.code(), Code::PermissionDenied | Code::Unauthenticated | Code::InvalidArgument)
+    )
+}
+
 impl Inner {
     /// [`EtcdSource::run`]'s loop, on the runtime.
     async fn attempt_until_timeout<T, Fut>(
@@ -388,6 +416,9 @@ impl Inner {
         loop {
             let failure = match tokio::time::timeout_at(deadline, self.client()).await {
                 Err(_) => return Err(self.no_answer()),
+                Ok(Err(error)) if refused_for_good(&error) => {
+                    return Err(self.unavailable(error.to_string()));
+                }
                 Ok(Err(error)) => error.to_string(), // already moved to the next endpoint
                 Ok(Ok((client, endpoint))) => {
                     let limit = deadline.min(tokio::time::Instant::now() + per_attempt);
@@ -396,6 +427,9 @@ impl Inner {
                         {
                             Ok(Ok(value)) => return Ok(value),
                             Ok(Err(Attempt::Done(error))) => return Err(error),
+                            Ok(Err(Attempt::Again(error))) if refused_for_good(&error) => {
+                                return Err(self.unavailable(error.to_string()));
+                            }
                             Ok(Err(Attempt::Again(error))) => error.to_string(),
                             Err(_) => format!("no answer within {per_attempt:?}"),
                         };

@@ -306,11 +306,19 @@ fn user_and_password() {
         client.user_grant_role("root", "root").await.unwrap();
         client.auth_enable().await.unwrap();
     });
-    let anonymous = source(&etcd, "auth").load(Arc::new(tokenring::clock::SystemClock));
+    // A refusal is an answer: reported at once, not tried again until the (long) timeout.
+    let patient = || source(&etcd, "auth").timeout(Duration::from_secs(30));
+    let start = Instant::now();
+    let anonymous = patient().load(Arc::new(tokenring::clock::SystemClock));
     let error = anonymous.unwrap_err().to_string();
     assert!(
-        error.starts_with("cannot read the keyring from etcd /auth/keyring:"),
+        error.starts_with("cannot read the keyring from etcd /auth/keyring:")
+            && error.contains("user name is empty"),
         "{error}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "retried a refusal"
     );
     let keyring = source(&etcd, "auth")
         .user(
@@ -320,10 +328,16 @@ fn user_and_password() {
         .load(Arc::new(tokenring::clock::SystemClock))
         .unwrap();
     assert_eq!(keyring.keys()[0].id(), "k1");
-    let wrong = source(&etcd, "auth")
+    let start = Instant::now();
+    let wrong = patient()
         .user("root", tokenring::Secret::from_bytes(b"wrong".to_vec()))
         .load(Arc::new(tokenring::clock::SystemClock));
-    assert!(wrong.is_err());
+    let error = wrong.unwrap_err().to_string();
+    assert!(error.contains("authentication failed"), "{error}");
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "retried a refusal"
+    );
 }
 
 /// An endpoint that is down (here the first one listed, as when a member of the cluster has
