@@ -219,19 +219,10 @@ fn a_key_activates_only_when_every_live_node_holds_it() {
 /// and `init --force` replaces it.
 #[test]
 fn init_force_replaces_a_broken_value() {
-    use std::io::{Read as _, Write as _};
     let Some(etcd) = Etcd::start() else { return };
     // Through etcd's JSON gateway: PUT /broken/keyring = "{broken" (both base64).
     let body = r#"{"key":"L2Jyb2tlbi9rZXlyaW5n","value":"e2Jyb2tlbg=="}"#;
-    let mut stream = std::net::TcpStream::connect(etcd.endpoint()).unwrap();
-    write!(
-        stream,
-        "POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let response = etcd_harness::gateway(&etcd.endpoint(), "/v3/kv/put", body).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
     let r = ring(&etcd, "broken");

@@ -6,8 +6,6 @@
 //! same revision; the pruned key's tokens are refused.
 #![cfg(feature = "etcd")]
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -108,22 +106,11 @@ impl Drop for Cluster {
 }
 
 fn post(port: u16, path: &str) -> Value {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return Value::Null;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
-    );
-    let mut response = String::new();
-    if stream.write_all(request.as_bytes()).is_err()
-        || stream.read_to_string(&mut response).is_err()
-    {
-        return Value::Null;
-    }
-    response
-        .split_once("\r\n\r\n")
-        .and_then(|(_, body)| serde_json::from_str(body).ok())
+    etcd_harness::gateway(&format!("127.0.0.1:{port}"), path, "{}")
+        .and_then(|response| {
+            let (_, body) = response.split_once("\r\n\r\n")?;
+            serde_json::from_str(body).ok()
+        })
         .unwrap_or(Value::Null)
 }
 

@@ -672,10 +672,10 @@ impl Inner {
             endpoint: Some(endpoint),
         };
         let renew_every = ack.ttl / 3;
-        let mut lease = *ack.lease();
         let mut dirty = true; // a new connection writes the report again
         loop {
-            let id = match lease {
+            let current = *ack.lease();
+            let id = match current {
                 Some(id) => id,
                 None => {
                     let ttl = i64::try_from(ack.ttl.as_secs()).unwrap_or(i64::MAX);
@@ -704,7 +704,6 @@ impl Inner {
                         // Expired: take a new lease and write the report under it.
                         tracing::debug!(key = %ack.key, lease = id, "tokenring: etcd lease expired; taking a new one");
                         *ack.lease() = None;
-                        lease = None;
                         break;
                     }
                 }

@@ -24,6 +24,22 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// POSTs `body` to etcd's JSON gateway at `addr` (`HOST:PORT`): the whole response, or
+/// `None` when nothing answers.
+pub fn gateway(addr: &str, path: &str, body: &str) -> Option<String> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
 /// The etcd binary, or `None` (after saying so) when it is missing outside CI.
 pub fn etcd_binary() -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
