@@ -119,7 +119,10 @@ impl Ring {
     #[cfg(feature = "etcd")]
     pub(crate) fn etcd(&self) -> Result<tokenring::keyring::EtcdSource, Failure> {
         match self {
-            Self::Etcd(url) => Ok(tokenring::keyring::EtcdSource::from_url(url)?),
+            // TLS and credentials come from the environment etcdctl reads.
+            Self::Etcd(url) => {
+                Ok(tokenring::keyring::EtcdSource::from_url(url)?.with_etcdctl_env()?)
+            }
             Self::File(path) => Err(Failure::new(format!(
                 "{} is a file; this needs an etcd keyring (etcd://HOST:PORT/NAME)",
                 path.display()

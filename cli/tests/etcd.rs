@@ -15,8 +15,23 @@ use tokenring::hot::WatchMode;
 use tokenring::keyring::EtcdSource;
 
 fn tokenring(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_tokenring"))
+    tokenring_with(args, &[])
+}
+
+/// Runs the CLI with `vars` set in its environment (and no etcdctl variables of the caller's).
+fn tokenring_with(args: &[&str], vars: &[(&str, &std::path::Path)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tokenring"));
+    for name in [
+        "ETCDCTL_CACERT",
+        "ETCDCTL_CERT",
+        "ETCDCTL_KEY",
+        "ETCDCTL_USER",
+    ] {
+        command.env_remove(name);
+    }
+    let output = command
         .args(args)
+        .envs(vars.iter().copied())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -231,4 +246,53 @@ fn init_force_replaces_a_broken_value() {
     assert!(ok(&["keyring", "init", &r, "--id", "first", "--force"]).contains("created etcd://"));
     let list = ok(&["keyring", "list", &r]);
     assert!(list.lines().any(|l| l.starts_with("first")), "{list}");
+}
+
+/// TLS with client certificates, configured the way etcdctl is: from `ETCDCTL_CACERT`,
+/// `ETCDCTL_CERT` and `ETCDCTL_KEY`.
+#[test]
+fn tls_comes_from_the_etcdctl_environment() {
+    let Some(etcd) = Etcd::start_tls() else {
+        return;
+    };
+    let certs = etcd.certs();
+    let (ca, cert, key) = (
+        certs.path("ca.pem"),
+        certs.path("client.pem"),
+        certs.path("client.key"),
+    );
+    let tls = [
+        ("ETCDCTL_CACERT", ca.as_path()),
+        ("ETCDCTL_CERT", cert.as_path()),
+        ("ETCDCTL_KEY", key.as_path()),
+    ];
+    let r = ring(&etcd, "secure");
+    let run = |args: &[&str], vars: &[(&str, &std::path::Path)]| {
+        let output = tokenring_with(args, vars);
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (
+            output.status.code(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+    let (code, out, err) = run(&["keyring", "init", &r, "--id", "first"], &tls);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("created etcd://"), "{out}");
+    let (code, out, err) = run(&["keyring", "list", &r], &tls);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.lines().any(|l| l.starts_with("first")), "{out}");
+
+    let (code, _, err) = run(&["keyring", "list", &r], &[]);
+    assert_eq!(code, Some(1), "plain HTTP to a TLS etcd: {err}");
+    assert!(
+        err.contains("cannot read the keyring from etcd /secure/keyring"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["keyring", "list", &r], &tls[..2]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("ETCDCTL_CERT and ETCDCTL_KEY go together"),
+        "{err}"
+    );
 }

@@ -25,6 +25,8 @@ use crate::clock::Clock;
 use crate::error::KeyringError;
 use crate::secret::Secret;
 
+mod env;
+
 /// A keyring stored in etcd under `/NAME/keyring`; hot-reloads by watching the key.
 ///
 /// ```no_run
@@ -45,6 +47,7 @@ pub struct EtcdSource {
 struct Inner {
     name: String,
     key: String,
+    // As given: `host:port` (the scheme follows the TLS options) or URLs.
     endpoints: Vec<String>,
     user: Option<(String, Secret)>,
     tls: Option<etcd_client::TlsOptions>,
@@ -116,17 +119,7 @@ impl EtcdSource {
         endpoints: impl IntoIterator<Item = impl Into<String>>,
         name: &str,
     ) -> Result<Self, KeyringError> {
-        let endpoints: Vec<String> = endpoints
-            .into_iter()
-            .map(Into::into)
-            .map(|e| {
-                if e.contains("://") {
-                    e
-                } else {
-                    format!("http://{e}")
-                }
-            })
-            .collect();
+        let endpoints: Vec<String> = endpoints.into_iter().map(Into::into).collect();
         let refuse = |reason: String| KeyringError::Unavailable {
             store: format!("etcd keyring {name:?}"),
             reason,
@@ -303,21 +296,28 @@ impl EtcdSource {
                     }
                     None => Compare::create_revision(key.as_str(), CompareOp::Equal, 0),
                 };
-                let txn =
-                    Txn::new()
-                        .when([guard])
-                        .and_then([TxnOp::put(key.as_str(), value, None)]);
-                // A transaction retried after a lost answer finds the revision moved and
-                // reports a conflict: compare-and-swap never writes twice.
+                let txn = Txn::new()
+                    .when([guard])
+                    .and_then([TxnOp::put(key.as_str(), value.clone(), None)])
+                    .or_else([TxnOp::get(key.as_str(), None)]);
                 let response = client.txn(txn).await?;
-                if !response.succeeded() {
-                    return Err(Attempt::Done(KeyringError::Conflict {
-                        store: format!("etcd {}", inner.key),
-                    }));
+                if response.succeeded() {
+                    return Ok(response
+                        .header()
+                        .map_or(0, etcd_client::ResponseHeader::revision));
                 }
-                Ok(response
-                    .header()
-                    .map_or(0, etcd_client::ResponseHeader::revision))
+                // A transaction retried after its answer was lost finds the revision moved
+                // by its own first attempt: the value is then exactly ours, and it landed.
+                let current = response.op_responses().into_iter().find_map(|op| match op {
+                    etcd_client::TxnOpResponse::Get(get) => get.kvs().first().cloned(),
+                    _ => None,
+                });
+                match current {
+                    Some(kv) if kv.value() == value.as_slice() => Ok(kv.mod_revision()),
+                    _ => Err(Attempt::Done(KeyringError::Conflict {
+                        store: format!("etcd {}", inner.key),
+                    })),
+                }
             }
         })
     }
@@ -467,6 +467,23 @@ impl Inner {
         }
     }
 
+    /// Endpoint `index` as a URL: `host:port` becomes `https://` with TLS options and
+    /// `http://` without; a URL is taken as written.
+    fn url(&self, index: usize) -> String {
+        let endpoint = &self.endpoints[index];
+        if endpoint.contains("://") {
+            endpoint.clone()
+        } else if self.tls.is_some() {
+            format!("https://{endpoint}")
+        } else {
+            format!("http://{endpoint}")
+        }
+    }
+
+    fn urls(&self) -> Vec<String> {
+        (0..self.endpoints.len()).map(|i| self.url(i)).collect()
+    }
+
     fn unavailable(&self, reason: String) -> KeyringError {
         KeyringError::Unavailable {
             store: format!("etcd {}", self.key),
@@ -482,7 +499,7 @@ impl Inner {
         if let Some(client) = &connection.client {
             return Ok((client.clone(), endpoint));
         }
-        match self.connect(&self.endpoints[endpoint.0]).await {
+        match self.connect(&self.url(endpoint.0)).await {
             Ok(client) => {
                 connection.client = Some(client.clone());
                 Ok((client, endpoint))
@@ -564,11 +581,7 @@ impl KeyringSource for EtcdSource {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "etcd {} at {}",
-            self.inner.key,
-            self.inner.endpoints.join(",")
-        )
+        format!("etcd {} at {}", self.inner.key, self.inner.urls().join(","))
     }
 
     fn announce(&self, changes: Changes) -> Result<Option<Announcement>, KeyringError> {
@@ -786,7 +799,7 @@ impl std::fmt::Debug for EtcdSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EtcdSource")
             .field("key", &self.inner.key)
-            .field("endpoints", &self.inner.endpoints)
+            .field("endpoints", &self.inner.urls())
             .field("user", &self.inner.user.as_ref().map(|(user, _)| user))
             .field("tls", &self.inner.tls.is_some())
             .finish_non_exhaustive()

@@ -82,15 +82,21 @@ impl Keyring {
 ///     }
 /// }
 ///
-/// // A stand-in for the keyring service: one answer per connection.
+/// // A stand-in for the keyring service: one answer per connection, given once the whole
+/// // request is read (closing with unread bytes would reset the connection).
 /// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
 /// let addr = listener.local_addr().unwrap().to_string();
 /// std::thread::spawn(move || {
 ///     let body = r#"{"keys": [{"id": "k1", "secret": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}]}"#;
 ///     for stream in listener.incoming() {
 ///         let mut stream = stream.unwrap();
-///         let mut request = [0u8; 1024];
-///         let _ = stream.read(&mut request);
+///         let (mut request, mut chunk) = (Vec::new(), [0u8; 1024]);
+///         while !request.ends_with(b"\r\n\r\n") {
+///             match stream.read(&mut chunk) {
+///                 Ok(0) | Err(_) => break,
+///                 Ok(n) => request.extend_from_slice(&chunk[..n]),
+///             }
+///         }
 ///         let _ = write!(stream, "HTTP/1.1 200 OK\r\nETag: \"v7\"\r\nContent-Length: {}\r\n\r\n{body}", body.len());
 ///     }
 /// });

@@ -8,7 +8,6 @@
 //! reported (a `tracing` warning, [`Status::last_error`], and [`ReloadEvent::Refused`]).
 
 use std::fmt;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -254,15 +253,19 @@ impl HotKeyringBuilder {
             }),
         };
         if let Some(trigger) = trigger {
-            *lock(&shared.watcher) =
-                Watcher::start(&shared, trigger).map_err(|source| KeyringError::Io {
-                    path: shared
-                        .source
-                        .watch_path()
-                        .map(Path::to_owned)
-                        .unwrap_or_default(),
-                    source: Arc::new(source),
-                })?;
+            *lock(&shared.watcher) = Watcher::start(&shared, trigger).map_err(|error| {
+                match shared.source.watch_path() {
+                    Some(path) => KeyringError::Io {
+                        path: path.to_owned(),
+                        source: Arc::new(error),
+                    },
+                    // Not a file: the watcher's thread could not start.
+                    None => KeyringError::Unavailable {
+                        store: shared.source_name.clone(),
+                        reason: format!("cannot start watching: {error}"),
+                    },
+                }
+            })?;
         }
         Ok(HotKeyring { shared })
     }

@@ -13,6 +13,115 @@ pub struct Etcd {
     dir: tempfile::TempDir,
     client_port: u16,
     peer_port: u16,
+    tls: Option<Certs>,
+}
+
+/// Certificates made by `openssl` in a temporary directory: a CA, a server certificate for
+/// 127.0.0.1 and a client certificate signed by it, and a second CA that signed neither.
+pub struct Certs {
+    dir: tempfile::TempDir,
+}
+
+impl Certs {
+    /// `None` (after saying so) when `openssl` is missing outside CI.
+    pub fn new() -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let openssl = |args: &[&str]| {
+            Command::new("openssl")
+                .args(args)
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        };
+        if openssl(&["version"]).is_err() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "openssl is not installed, and CI must run the etcd TLS tests: apt-get install openssl"
+            );
+            eprintln!(
+                "\n*** SKIPPED: openssl is not installed (apt-get install openssl); the etcd TLS tests did not run ***\n"
+            );
+            return None;
+        }
+        let run = |args: &[&str]| {
+            let status = openssl(args).unwrap();
+            assert!(status.success(), "openssl {args:?}");
+        };
+        for ca in ["ca", "other-ca"] {
+            run(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN=tokenring test {ca}"),
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+                "-keyout",
+                &format!("{ca}.key"),
+                "-out",
+                &format!("{ca}.pem"),
+            ]);
+        }
+        for (leaf, usage) in [("server", "serverAuth"), ("client", "clientAuth")] {
+            std::fs::write(
+                dir.path().join(format!("{leaf}.ext")),
+                format!(
+                    "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage={usage}\n"
+                ),
+            )
+            .unwrap();
+            run(&[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-subj",
+                &format!("/CN={leaf}"),
+                "-keyout",
+                &format!("{leaf}.key"),
+                "-out",
+                &format!("{leaf}.csr"),
+            ]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{leaf}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{leaf}.ext"),
+                "-out",
+                &format!("{leaf}.pem"),
+            ]);
+        }
+        Some(Self { dir })
+    }
+
+    /// The file `name` (`ca.pem`, `other-ca.pem`, `server.pem`, `client.pem`, `client.key`, …).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap()
+    }
 }
 
 /// A port nothing listens on now.
@@ -63,14 +172,41 @@ pub fn etcd_binary() -> Option<PathBuf> {
 impl Etcd {
     pub fn start() -> Option<Self> {
         etcd_binary()?;
+        Some(Self::spawned(None))
+    }
+
+    /// One that clients reach over TLS only, with a certificate signed by [`Certs`]' CA.
+    pub fn start_tls() -> Option<Self> {
+        etcd_binary()?;
+        Some(Self::spawned(Some(Certs::new()?)))
+    }
+
+    fn spawned(tls: Option<Certs>) -> Self {
         let mut etcd = Self {
             child: None,
             dir: tempfile::tempdir().unwrap(),
             client_port: free_port(),
             peer_port: free_port(),
+            tls,
         };
         etcd.spawn();
-        Some(etcd)
+        etcd
+    }
+
+    pub fn certs(&self) -> &Certs {
+        self.tls.as_ref().expect("started with start_tls")
+    }
+
+    /// A source for keyring `name` here, with the client certificate when it runs TLS.
+    pub fn source(&self, name: &str) -> tokenring::keyring::EtcdSource {
+        let source = tokenring::keyring::EtcdSource::new([self.endpoint()], name).unwrap();
+        match &self.tls {
+            None => source,
+            Some(certs) => source.tls(
+                &certs.read("ca.pem"),
+                Some((&certs.read("client.pem"), &certs.read("client.key"))),
+            ),
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -78,10 +214,22 @@ impl Etcd {
     }
 
     fn spawn(&mut self) {
-        let client = format!("http://127.0.0.1:{}", self.client_port);
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let client = format!("{scheme}://127.0.0.1:{}", self.client_port);
         let peer = format!("http://127.0.0.1:{}", self.peer_port);
         let data: &Path = self.dir.path();
-        let child = Command::new("etcd")
+        let mut command = Command::new("etcd");
+        if let Some(certs) = &self.tls {
+            command
+                .arg("--cert-file")
+                .arg(certs.path("server.pem"))
+                .arg("--key-file")
+                .arg(certs.path("server.key"))
+                .arg("--trusted-ca-file")
+                .arg(certs.path("ca.pem"))
+                .arg("--client-cert-auth");
+        }
+        let child = command
             .args(["--name", "n1", "--data-dir"])
             .arg(data.join("data"))
             .args(["--listen-client-urls", &client])
@@ -124,9 +272,10 @@ impl Etcd {
 
     /// Whether it answers (a read of the fleet under any name).
     fn answers(&self) -> bool {
-        tokenring::keyring::EtcdSource::new([self.endpoint()], "ready")
-            .map(|source| source.timeout(Duration::from_millis(500)))
-            .is_ok_and(|source| source.nodes().is_ok())
+        self.source("ready")
+            .timeout(Duration::from_millis(500))
+            .nodes()
+            .is_ok()
     }
 }
 

@@ -383,3 +383,91 @@ fn an_endpoint_that_is_down_is_passed_over() {
         assert_eq!(fresh.nodes().unwrap().len(), nodes.len());
     }
 }
+
+/// Over TLS with client certificates (etcd's `--client-cert-auth`): a node loads, follows a
+/// change and acknowledges; a source that trusts another CA, brings no client certificate
+/// or speaks plain HTTP is refused with a clear error.
+#[test]
+fn tls_with_client_certificates() {
+    let Some(etcd) = Etcd::start_tls() else {
+        return;
+    };
+    let certs = etcd.certs();
+    let writer = etcd.source("tls").timeout(Duration::from_secs(5));
+    let ring = |keys| Keyring::new(keys).unwrap();
+    let first = writer.store(&ring(vec![key("k1", 1)]), None).unwrap();
+    let node = etcd
+        .source("tls")
+        .timeout(Duration::from_secs(5))
+        .acknowledge_as("n1", Duration::from_secs(30))
+        .unwrap();
+    let hot = HotKeyring::builder(node).build().unwrap();
+    let status = hot.status();
+    assert_eq!(status.revision, Some(first.to_string()));
+    assert!(
+        status
+            .source
+            .starts_with("etcd /tls/keyring at https://127.0.0.1:"),
+        "{status:?}"
+    );
+    let verifier = Verifier::new(&hot, "tls");
+    let second = writer
+        .store(&ring(vec![key("k2", 2), key("k1", 1)]), Some(first))
+        .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(5), || signer(&verifier) == "k2"),
+        "{:?}",
+        hot.status()
+    );
+    assert!(
+        wait_for(Duration::from_secs(5), || writer.nodes().is_ok_and(
+            |nodes| nodes.len() == 1
+                && nodes[0].revision == second
+                && nodes[0].keys == ["k2", "k1"]
+        )),
+        "{:?}",
+        writer.nodes()
+    );
+
+    let client = (certs.read("client.pem"), certs.read("client.key"));
+    let refused = |source: EtcdSource| {
+        let source = source.timeout(Duration::from_secs(2));
+        let error = source
+            .load(Arc::new(tokenring::clock::SystemClock))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("cannot read the keyring from etcd /tls/keyring:"),
+            "{error}"
+        );
+        error
+    };
+    let bare = || EtcdSource::new([etcd.endpoint()], "tls").unwrap();
+    let stranger = refused(bare().tls(&certs.read("other-ca.pem"), Some((&client.0, &client.1))));
+    assert!(stranger.contains("UnknownIssuer"), "{stranger}");
+    refused(bare().tls(&certs.read("ca.pem"), None));
+    refused(bare());
+    assert_eq!(signer(&verifier), "k2", "the keyring is untouched");
+}
+
+/// A compare-and-swap retried after its answer was lost finds its own write in place: that
+/// is success at the revision it landed at, not a conflict. A different value on a stale
+/// revision is a conflict, and nothing is written.
+#[test]
+fn a_retried_write_that_landed_is_not_a_conflict() {
+    let Some(etcd) = Etcd::start() else { return };
+    let source = etcd.source("cas");
+    let one = Keyring::new(vec![key("k1", 1)]).unwrap();
+    let first = source.store(&one, None).unwrap();
+    assert_eq!(source.store(&one, None).unwrap(), first);
+    let two = Keyring::new(vec![key("k2", 2), key("k1", 1)]).unwrap();
+    let second = source.store(&two, Some(first)).unwrap();
+    assert_eq!(source.store(&two, Some(first)).unwrap(), second);
+
+    let stale = source.store(&one, Some(first)).unwrap_err();
+    assert!(
+        matches!(stale, tokenring::KeyringError::Conflict { .. }),
+        "{stale}"
+    );
+    assert_eq!(source.revision().unwrap(), Some(second));
+}
