@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use serde_json::Value;
 use tokenring::Secret;
 use tokenring::rails::{
-    Envelope, KdfDigest, RailsConfig, RailsDigest, RailsKeyGenerator, RailsOptions, RailsVerifier,
+    Envelope, JsonStyle, KdfDigest, RailsConfig, RailsDigest, RailsKeyGenerator, RailsOptions,
+    RailsVerifier,
 };
 use zeroize::Zeroizing;
 
@@ -63,6 +64,10 @@ struct KeyArgs {
     /// The purpose (none if omitted).
     #[arg(long)]
     purpose: Option<String>,
+    /// The longest token accepted or minted, in bytes (Rails tokens are capped at 4096 here
+    /// unless raised; Rails itself has no cap).
+    #[arg(long, value_name = "BYTES", default_value_t = tokenring::Verifier::DEFAULT_MAX_TOKEN_LEN)]
+    max_len: usize,
 }
 
 impl KeyArgs {
@@ -162,6 +167,11 @@ pub(crate) struct SignArgs {
     /// Write the legacy envelope (what Rails ≤ 7.0 writes, and the only one 6.1 reads).
     #[arg(long)]
     legacy_envelope: bool,
+    /// The JSON encoder to imitate: `ruby` (Ruby's JSON.dump: `serializer: JSON`, as
+    /// signed_id uses) or `active-support` (ActiveSupport::JSON, which escapes <, >, & and
+    /// U+2028/9: `:json`, `:json_allow_marshal`, as generates_token_for uses).
+    #[arg(long, value_name = "STYLE", default_value = "ruby", value_parser = parse_json_style)]
+    json: JsonStyle,
     #[command(flatten)]
     expiry: ExpiryArgs,
     /// The value, as JSON.
@@ -177,7 +187,8 @@ pub(crate) struct VerifyArgs {
     /// `secret-file=PATH[,digest=SHA1][,url_safe=true]` (or `secret=HEX…`).
     #[arg(long, value_name = "SPEC")]
     accept: Vec<String>,
-    /// The token.
+    /// The token, exactly as given (a trailing newline is part of it, and Rails refuses
+    /// that); `-` reads it from standard input, dropping one trailing newline.
     token: String,
 }
 
@@ -196,7 +207,8 @@ fn sign(args: &SignArgs) -> Result<(), Failure> {
     } else {
         Envelope::Current
     };
-    let verifier = RailsVerifier::new(args.key.config()?.envelope(envelope));
+    let config = args.key.config()?.envelope(envelope).json(args.json);
+    let verifier = RailsVerifier::new(config).max_token_len(args.key.max_len);
     let mut options = RailsOptions::new();
     if let Some(purpose) = &args.key.purpose {
         options = options.purpose(purpose);
@@ -211,12 +223,26 @@ fn sign(args: &SignArgs) -> Result<(), Failure> {
 }
 
 fn verify(args: &VerifyArgs) -> Result<(), Failure> {
-    let mut verifier = RailsVerifier::new(args.key.config()?);
+    let stdin = Some(Path::new("-"));
+    if args.token == "-"
+        && (args.key.secret_file.as_deref() == stdin
+            || args.key.secret_key_base_file.as_deref() == stdin)
+    {
+        return Err(Failure::new(
+            "standard input can hold the secret or the token, not both",
+        ));
+    }
+    let mut verifier = RailsVerifier::new(args.key.config()?).max_token_len(args.key.max_len);
     for spec in &args.accept {
         verifier = verifier.accept(parse_accept(spec)?);
     }
+    let token = if args.token == "-" {
+        read_token(args.key.max_len)?
+    } else {
+        args.token.clone()
+    };
     let verified = verifier
-        .verify::<Value>(args.token.trim(), args.key.purpose.as_deref())
+        .verify::<Value>(&token, args.key.purpose.as_deref())
         .map_err(|e| Failure::new(format!("token rejected: {e}")))?;
     if verified.config > 0 {
         eprintln!(
@@ -225,6 +251,35 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         );
     }
     out(verified.value)
+}
+
+/// A token from standard input, one trailing newline (`\n` or `\r\n`) dropped; reading
+/// stops past `max_len` bytes, where the verifier refuses it anyway.
+fn read_token(max_len: usize) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(2);
+    std::io::stdin()
+        .lock()
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::new(format!("cannot read the token from standard input: {e}")))?;
+    let mut token = String::from_utf8(bytes)
+        .map_err(|_| Failure::new("token rejected: it is not UTF-8 text"))?;
+    if token.ends_with('\n') {
+        token.pop();
+        if token.ends_with('\r') {
+            token.pop();
+        }
+    }
+    Ok(token)
+}
+
+fn parse_json_style(text: &str) -> Result<JsonStyle, String> {
+    match text {
+        "ruby" => Ok(JsonStyle::Ruby),
+        "active-support" => Ok(JsonStyle::ActiveSupport),
+        _ => Err("expected ruby or active-support".to_owned()),
+    }
 }
 
 /// `secret=HEX|secret-file=PATH[,digest=SHA1][,url_safe=true]`.

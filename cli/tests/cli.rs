@@ -755,6 +755,95 @@ fn rails_sign_and_verify() {
     );
 }
 
+/// `rails verify` takes its token exactly as given (Rails refuses a trailing newline);
+/// `-` reads it from standard input, dropping one trailing newline. `--max-len` raises the
+/// 4096-byte cap; `--json active-support` escapes as ActiveSupport::JSON does.
+#[cfg(feature = "rails")]
+#[test]
+fn rails_tokens_as_given_caps_and_json_styles() {
+    let token = ok(&[
+        "rails",
+        "sign",
+        "--secret",
+        "00112233",
+        "--purpose",
+        "p",
+        "7",
+    ]);
+    let token = token.trim_end_matches('\n');
+    let verify = ["rails", "verify", "--secret", "00112233", "--purpose", "p"];
+    fn with<'a>(verify: &[&'a str], last: &'a str) -> Vec<&'a str> {
+        [verify, &[last]].concat()
+    }
+    assert_eq!(ok(&with(&verify, token)).trim(), "7");
+    let newline = format!("{token}\n");
+    fails(&with(&verify, &newline), "token rejected: malformed token");
+    tokenring()
+        .args(with(&verify, "-"))
+        .write_stdin(format!("{token}\n"))
+        .assert()
+        .success()
+        .stdout("7\n");
+    tokenring()
+        .args(with(&verify, "-"))
+        .write_stdin(format!("{token}\n\n"))
+        .assert()
+        .code(1);
+    fails(
+        &["rails", "verify", "--secret-file", "-", "-"],
+        "the secret or the token, not both",
+    );
+
+    let big = format!("\"{}\"", "x".repeat(4000));
+    fails(
+        &["rails", "sign", "--secret", "00", &big],
+        "over the limit of 4096",
+    );
+    let minted = ok(&["rails", "sign", "--secret", "00", "--max-len", "8192", &big]);
+    fails(
+        &["rails", "verify", "--secret", "00", minted.trim()],
+        "over the limit of 4096",
+    );
+    let verified = ok(&[
+        "rails",
+        "verify",
+        "--secret",
+        "00",
+        "--max-len",
+        "8192",
+        minted.trim(),
+    ]);
+    assert_eq!(verified.trim(), big);
+
+    let html = r#""<b>&</b>""#;
+    let decode = |token: &str| {
+        let data = token.trim().split("--").next().unwrap().to_owned();
+        String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).unwrap(),
+        )
+        .unwrap()
+    };
+    let ruby = ok(&["rails", "sign", "--secret", "00", html]);
+    assert_eq!(decode(&ruby), html);
+    let active_support = ok(&[
+        "rails",
+        "sign",
+        "--secret",
+        "00",
+        "--json",
+        "active-support",
+        html,
+    ]);
+    assert_eq!(
+        decode(&active_support),
+        r#""\u003cb\u003e\u0026\u003c/b\u003e""#
+    );
+    assert_eq!(
+        run(&["rails", "sign", "--secret", "00", "--json", "yaml", "1"]).code,
+        2
+    );
+}
+
 /// Spawns `tokenring` with each argument list at once and waits for all of them.
 fn run_at_once(runs: &[Vec<String>]) -> Vec<std::process::Output> {
     let bin = assert_cmd::cargo::cargo_bin("tokenring");

@@ -78,11 +78,9 @@ pub enum PayloadProblem {
     NotJson,
     /// `_rails` is there but not an object.
     RailsNotObject,
-    /// `pur` is not a string.
-    PurNotString,
     /// `exp` is not a string.
     ExpNotString,
-    /// `exp` is not an ISO 8601 UTC time.
+    /// `exp` is not a time Ruby's `Time.iso8601` reads.
     ExpNotTime,
     /// The legacy envelope's `message` is not a string.
     MessageNotString,
@@ -90,8 +88,9 @@ pub enum PayloadProblem {
     MessageNotBase64,
     /// The legacy envelope's `message` is not JSON.
     MessageNotJson,
-    /// The envelope has neither `data` nor `message`.
-    NoValue,
+    /// The JSON holds an integer beyond 64 bits: Ruby's Integer holds it exactly, serde_json
+    /// would not, so it is refused rather than changed.
+    WideInteger,
 }
 
 impl fmt::Display for PayloadProblem {
@@ -100,13 +99,12 @@ impl fmt::Display for PayloadProblem {
             Self::DataNotBase64 => "data is not base64",
             Self::NotJson => "not JSON",
             Self::RailsNotObject => "_rails is not an object",
-            Self::PurNotString => "pur is not a string",
             Self::ExpNotString => "exp is not a string",
-            Self::ExpNotTime => "exp is not an ISO 8601 UTC time",
+            Self::ExpNotTime => "exp is not an ISO 8601 time",
             Self::MessageNotString => "message is not a string",
             Self::MessageNotBase64 => "message is not base64",
             Self::MessageNotJson => "message is not JSON",
-            Self::NoValue => "envelope has neither data nor message",
+            Self::WideInteger => "an integer beyond 64 bits would lose digits",
         })
     }
 }

@@ -11,9 +11,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::error::{PayloadProblem, RailsError};
-use super::format::{
-    Envelope, JsonStyle, RailsDigest, RailsMac, open_envelope, signed_payload, style,
-};
+use super::format::{Envelope, JsonStyle, Opened, RailsDigest, RailsMac, signed_payload, style};
+use super::ruby;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{SharedError, SignError};
 use crate::keyring::Keyring;
@@ -328,33 +327,17 @@ impl RailsVerifier {
         Err(first_error.unwrap_or(RailsError::BadSignature))
     }
 
+    /// Checks in Rails' order — expiry, then purpose — and only then decodes the value.
     fn open<T: DeserializeOwned>(
         &self,
         payload: &[u8],
         purpose: Option<&str>,
     ) -> Result<(T, Option<SystemTime>), RailsError> {
-        let payload: Value = serde_json::from_slice(payload)
-            .map_err(|_| RailsError::BadPayload(PayloadProblem::NotJson))?;
-        let (value, found, exp) = match payload {
-            Value::Object(mut outer) if outer.get("_rails").is_some_and(Value::is_object) => {
-                let Some(Value::Object(meta)) = outer.remove("_rails") else {
-                    return Err(RailsError::BadPayload(PayloadProblem::RailsNotObject));
-                };
-                open_envelope(meta)?
-            }
-            plain => (plain, None, None),
-        };
-        // Rails: `pur.to_s == purpose.to_s`, so no purpose and "" are the same.
-        if found.as_deref().unwrap_or("") != purpose.unwrap_or("") {
-            return Err(RailsError::PurposeMismatch {
-                expected: purpose.map(str::to_owned),
-                found,
-            });
-        }
-        let expires_at = match exp {
+        let opened = Opened::read(payload)?;
+        let expires_at = match &opened.exp {
             Some(text) => {
-                let at = humantime::parse_rfc3339(&text)
-                    .map_err(|_| RailsError::BadPayload(PayloadProblem::ExpNotTime))?;
+                let at = ruby::parse_iso8601(text)
+                    .ok_or(RailsError::BadPayload(PayloadProblem::ExpNotTime))?;
                 if self.clock.now() >= at {
                     return Err(RailsError::Expired { at });
                 }
@@ -362,7 +345,23 @@ impl RailsVerifier {
             }
             None => None,
         };
-        let value = serde_json::from_value(value)
+        // Rails 7.1+: `pur.to_s == purpose.to_s` inside an envelope (no purpose and "" are
+        // equal there), but a plain value answers no purpose at all, not even "" (6.1
+        // accepted "" for it).
+        let matches = if opened.unmatchable_purpose {
+            false
+        } else if opened.enveloped {
+            opened.purpose.as_deref().unwrap_or("") == purpose.unwrap_or("")
+        } else {
+            purpose.is_none()
+        };
+        if !matches {
+            return Err(RailsError::PurposeMismatch {
+                expected: purpose.map(str::to_owned),
+                found: opened.purpose,
+            });
+        }
+        let value = serde_json::from_value(opened.into_value()?)
             .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?;
         Ok((value, expires_at))
     }

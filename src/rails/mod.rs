@@ -15,6 +15,7 @@ mod error;
 mod format;
 mod key_generator;
 mod message_verifier;
+mod ruby;
 
 /// The same rule in both places: Rails' `generates_token_for` purpose.
 pub use crate::record::token_for_purpose;

@@ -10,6 +10,8 @@ mod common;
 mod etcd;
 mod keyring;
 #[cfg(feature = "rails")]
+mod rails_corners;
+#[cfg(feature = "rails")]
 mod rails_errors;
 #[cfg(feature = "rails")]
 mod rails_live;

@@ -1,0 +1,252 @@
+//! The corners of Rails' envelope, judged by real ActiveSupport 7.2 (the newest Rails CI
+//! runs, whose reading tokenring follows): a purpose that is a number or a boolean, an expiry
+//! with a UTC offset, an envelope with both `data` and `message`, expiry checked before
+//! purpose, a plain token asked for purpose "", integers wider than 64 bits. Each token is
+//! hand-made (any payload, signed as Rails signs), read by `tests/rails/corners.rb` and by
+//! tokenring, and the two verdicts compared. Runs when TOKENRING_RAILS_LIVE=1, as .ci/run
+//! sets it.
+
+use std::process::Command;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit as _, Mac as _};
+use serde_json::{Value, json};
+use tokenring::Secret;
+use tokenring::rails::{PayloadProblem, RailsConfig, RailsDigest, RailsError, RailsVerifier};
+
+const SECRET: [u8; 32] = [0x5a; 32];
+
+/// `payload` signed as Rails signs it (HMAC-SHA256 over the strict base64, lowercase hex).
+fn token(payload: &str) -> String {
+    let data = STANDARD.encode(payload);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&SECRET).unwrap();
+    mac.update(data.as_bytes());
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{data}--{hex}")
+}
+
+fn b64(json: &str) -> String {
+    STANDARD.encode(json)
+}
+
+/// What a reader made of a token, in terms both sides share.
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    /// Verified, with the value as JSON text.
+    Ok(String),
+    Expired,
+    Purpose,
+    /// Refused for the payload's shape (Rails raises or says invalid).
+    Refused,
+}
+
+fn tokenring(token: &str, purpose: Option<&str>) -> (Verdict, Option<RailsError>) {
+    let verifier = RailsVerifier::new(
+        RailsConfig::new(Secret::from_bytes(SECRET)).digest(RailsDigest::Sha256),
+    );
+    match verifier.verify::<Value>(token, purpose) {
+        Ok(verified) => (Verdict::Ok(verified.value.to_string()), None),
+        Err(RailsError::Expired { .. }) => (Verdict::Expired, None),
+        Err(RailsError::PurposeMismatch { .. }) => (Verdict::Purpose, None),
+        Err(error) => (Verdict::Refused, Some(error)),
+    }
+}
+
+fn rails(result: &Value) -> Verdict {
+    let reason = result["reason"].as_str().unwrap_or_default();
+    match result["verdict"].as_str() {
+        Some("ok") => Verdict::Ok(result["value"].as_str().unwrap().to_owned()),
+        Some("invalid") if reason == "expired" => Verdict::Expired,
+        Some("invalid") if reason == "mismatched purpose" || reason == "missing metadata" => {
+            Verdict::Purpose
+        }
+        _ => Verdict::Refused,
+    }
+}
+
+#[test]
+fn corners_read_as_rails_reads_them() {
+    if std::env::var("TOKENRING_RAILS_LIVE").as_deref() != Ok("1") {
+        eprintln!(
+            "skipped: set TOKENRING_RAILS_LIVE=1 after tests/rails/setup.sh to judge with real Rails"
+        );
+        return;
+    }
+    let future = "2099-01-01T00:00:00.000Z";
+    let past = "2001-01-01T00:00:00.000Z";
+    let legacy = |value: &str, exp: &str, pur: &str| {
+        format!(
+            r#"{{"_rails":{{"message":"{}","exp":{exp},"pur":{pur}}}}}"#,
+            b64(value)
+        )
+    };
+    let current = |meta: &str| format!(r#"{{"_rails":{{{meta}}}}}"#);
+    let cases: Vec<(&str, String, Option<&str>)> = vec![
+        ("pur_number", legacy("42", "null", "123"), Some("123")),
+        ("pur_number_other", legacy("42", "null", "123"), Some("124")),
+        (
+            "pur_true",
+            current(r#""data":"v","pur":true"#),
+            Some("true"),
+        ),
+        ("pur_float", current(r#""data":"v","pur":1.5"#), Some("1.5")),
+        (
+            "pur_float_exponent",
+            current(r#""data":"v","pur":1e20"#),
+            Some("1.0e+20"),
+        ),
+        (
+            "pur_null_asked_empty",
+            current(r#""data":"v","pur":null"#),
+            Some(""),
+        ),
+        ("pur_array", current(r#""data":"v","pur":["p"]"#), Some("p")),
+        ("plain_asked_empty", r#""v""#.to_owned(), Some("")),
+        ("plain_asked_none", r#""v""#.to_owned(), None),
+        (
+            "exp_offset_future",
+            current(r#""data":"v","exp":"2099-01-01T00:00:00.000+01:00","pur":"p""#),
+            Some("p"),
+        ),
+        (
+            "exp_offset_past",
+            current(r#""data":"v","exp":"2001-01-01T00:30:00+01:00","pur":"p""#),
+            Some("p"),
+        ),
+        (
+            "exp_compact_offset",
+            current(r#""data":"v","exp":"2099-01-01T00:00:00-0530""#),
+            None,
+        ),
+        (
+            "exp_lower_case",
+            current(r#""data":"v","exp":"2099-01-01t00:00:00z""#),
+            None,
+        ),
+        (
+            "exp_midnight_24",
+            current(r#""data":"v","exp":"2098-12-31T24:00:00Z""#),
+            None,
+        ),
+        (
+            "exp_february_30",
+            current(r#""data":"v","exp":"2099-02-30T00:00:00Z""#),
+            None,
+        ),
+        (
+            "exp_no_zone",
+            current(r#""data":"v","exp":"2099-01-01T00:00:00""#),
+            None,
+        ),
+        (
+            "exp_date_only",
+            current(r#""data":"v","exp":"2099-01-01""#),
+            None,
+        ),
+        (
+            "expired_and_other_purpose",
+            current(&format!(r#""data":"v","exp":"{past}","pur":"a""#)),
+            Some("b"),
+        ),
+        (
+            "legacy_expired_bad_message",
+            format!(r#"{{"_rails":{{"message":"!!","exp":"{past}","pur":null}}}}"#),
+            None,
+        ),
+        (
+            "data_before_message",
+            current(&format!(r#""data":1,"message":"{}""#, b64("2"))),
+            None,
+        ),
+        (
+            "message_before_data",
+            format!(r#"{{"_rails":{{"message":"{}","data":1}}}}"#, b64("2")),
+            None,
+        ),
+        ("no_data", current(r#""pur":"p""#), Some("p")),
+        (
+            "legacy_future",
+            legacy(r#"{"a":[1,"x"]}"#, &format!(r#""{future}""#), r#""p""#),
+            Some("p"),
+        ),
+        ("rails_not_a_hash", r#"{"_rails":5}"#.to_owned(), None),
+        ("rails_null", r#"{"_rails":null}"#.to_owned(), None),
+        ("exp_a_number", current(r#""data":1,"exp":12"#), None),
+    ];
+    // Ruby's Integer is unbounded: Rails reads these exactly; tokenring refuses them
+    // (typed) rather than hand back a float with digits lost.
+    let wide = "123456789012345678901234567890";
+    let by_design = vec![
+        ("wide_integer", format!(r#"{{"n":{wide}}}"#), None),
+        (
+            "wide_integer_in_message",
+            legacy(&format!("[-{wide}]"), "null", "null"),
+            None,
+        ),
+    ];
+
+    let all: Vec<Value> = cases
+        .iter()
+        .chain(&by_design)
+        .map(|(name, payload, purpose)| {
+            json!({"name": name, "token": token(payload), "purpose": purpose})
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cases.json");
+    let input = json!({"secret_hex": hex(&SECRET), "cases": all});
+    std::fs::write(&path, input.to_string()).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let output = Command::new(format!("{root}/tests/rails/ruby"))
+        .args(["7.2", &format!("{root}/tests/rails/corners.rb")])
+        .arg(&path)
+        .output()
+        .expect("tests/rails/ruby runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let judged: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(judged["rails"].as_str().unwrap().starts_with("7.2"));
+    let results = judged["results"].as_array().unwrap();
+    assert_eq!(results.len(), cases.len() + by_design.len());
+
+    let mut disagreements = Vec::new();
+    for ((name, payload, purpose), result) in cases.iter().zip(results) {
+        assert_eq!(result["name"], *name);
+        let (ours, error) = tokenring(&token(payload), *purpose);
+        let theirs = rails(result);
+        if ours != theirs {
+            disagreements.push(format!(
+                "{name}: Rails {result}, tokenring {ours:?} {error:?}"
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+
+    for ((name, payload, purpose), result) in by_design.iter().zip(&results[cases.len()..]) {
+        assert_eq!(result["name"], *name);
+        let rails_value = result["value"].as_str().unwrap();
+        assert!(
+            rails_value.contains(wide),
+            "{name}: Rails read {rails_value}"
+        );
+        let (_, error) = tokenring(&token(payload), *purpose);
+        assert_eq!(
+            error,
+            Some(RailsError::BadPayload(PayloadProblem::WideInteger)),
+            "{name}"
+        );
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
