@@ -101,12 +101,16 @@ where
 }
 
 /// Rails-format tokens beside native ones for the same value (feature `rails`): SHA256 with the
-/// current envelope (what a 7.2 app's `signed_id` writes), SHA1 with the legacy envelope, and
-/// the rotation trial with 1, 4 and 16 accepted configurations, the token from the last one.
+/// current envelope (what a 7.2 app's `signed_id` writes), SHA1 with the legacy envelope,
+/// encrypted messages (AES-256-GCM, and AES-256-CBC + HMAC-SHA1), and the rotation trial with
+/// 1, 4 and 16 accepted configurations, the token from the last one.
 #[cfg(feature = "rails")]
 fn rails(c: &mut Criterion) {
     use common::Small;
-    use tokenring::rails::{Envelope, RailsConfig, RailsDigest, RailsOptions, RailsVerifier};
+    use tokenring::rails::{
+        EncryptorConfig, Envelope, RailsConfig, RailsDigest, RailsEncryptor, RailsOptions,
+        RailsVerifier,
+    };
 
     let mut group = c.benchmark_group("rails");
     let value = small();
@@ -133,6 +137,45 @@ fn rails(c: &mut Criterion) {
             })
         });
     }
+    // Encrypted messages (MessageEncryptor), the same value and options.
+    for (name, config) in [
+        (
+            "gcm",
+            EncryptorConfig::new(Secret::from_bytes([1u8; 32])).unwrap(),
+        ),
+        (
+            "cbc_sha1",
+            EncryptorConfig::cbc(Secret::from_bytes([1u8; 32]), None).unwrap(),
+        ),
+    ] {
+        let encryptor = RailsEncryptor::new(config);
+        let message = encryptor.encrypt(&value, options).unwrap();
+        group.bench_function(format!("{name}_encrypt"), |b| {
+            b.iter(|| encryptor.encrypt(black_box(&value), options).unwrap())
+        });
+        group.bench_function(format!("{name}_decrypt"), |b| {
+            b.iter(|| {
+                encryptor
+                    .decrypt::<Small>(black_box(&message), Some(PURPOSE))
+                    .unwrap()
+            })
+        });
+    }
+    // The native token for the same value, in the same group, for the ratios.
+    let native = Verifier::new(keyring(1), "bench");
+    let token = native
+        .generate(
+            &value,
+            TokenOptions::new().purpose(PURPOSE).expires_in(LIFETIME),
+        )
+        .unwrap();
+    group.bench_function("native_verify", |b| {
+        b.iter(|| {
+            native
+                .verify::<Small>(black_box(&token), Some(PURPOSE))
+                .unwrap()
+        })
+    });
     for accepted in [1u8, 4, 16] {
         let mut verifier = RailsVerifier::new(config(100, RailsDigest::Sha256, Envelope::Current));
         for n in 1..=accepted {

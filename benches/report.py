@@ -25,3 +25,14 @@ for group in ["small", "1KiB"]:
 one, many = median("small", "tokenring_verify"), median("small", "tokenring_verify_64keys")
 print(f"\nVerify with a 64-key keyring: {many:.0f} ns against {one:.0f} ns with one key "
       f"({(many / one - 1) * 100:+.1f}%).")
+
+rails = ROOT / "rails"
+if rails.exists():
+    native = median("rails", "native_verify")
+    print(f"\nRails formats against a native verify of the same value ({native:.0f} ns), same run:")
+    print("\n| operation | time | ÷ native verify |")
+    print("|---|---:|---:|")
+    for name in ["sha256_current_verify", "sha1_legacy_verify", "gcm_decrypt", "cbc_sha1_decrypt",
+                 "sha256_current_sign", "gcm_encrypt"]:
+        ns = median("rails", name)
+        print(f"| {name} | {ns:.0f} ns | {ns / native:.2f}× |")

@@ -84,6 +84,14 @@ pub enum SecretError {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(#[source] SharedError<std::io::Error>),
+    /// A cipher key of the wrong size (AES-256 takes exactly 32 bytes).
+    #[error("secret is {len} bytes; the cipher takes exactly {expected}")]
+    WrongLength {
+        /// Bytes given.
+        len: usize,
+        /// Bytes the cipher takes.
+        expected: usize,
+    },
 }
 
 /// Which key entry an error is about: its position in the file and, when it has a valid
@@ -592,4 +600,7 @@ pub enum SignError {
         /// The limit.
         max: usize,
     },
+    /// The operating system's random number generator failed (an encryption's IV).
+    #[error("the system random number generator failed: {0}")]
+    Random(#[source] SharedError<std::io::Error>),
 }

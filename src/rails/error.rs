@@ -23,6 +23,10 @@ pub enum RailsError {
     /// No configured secret and digest produce this digest.
     #[error("bad signature")]
     BadSignature,
+    /// An encrypted message no configured key decrypts: another key made it, or it was
+    /// tampered with (the GCM tag does not match, or the CBC padding is wrong).
+    #[error("cannot decrypt: another key encrypted it, or it was tampered with")]
+    Undecryptable,
     /// Signed, but the payload is not base64 of JSON or the envelope is not Rails' shape.
     #[error("signature valid, but the payload is malformed: {0}")]
     BadPayload(PayloadProblem),
@@ -57,6 +61,9 @@ pub enum ShapeProblem {
     TooShort,
     /// No `--` where the digest's length puts it.
     NoSeparator,
+    /// An encrypted message's parts (`data--iv[--tag]`) are not where their lengths put
+    /// them, or are not base64.
+    NotEncrypted,
 }
 
 impl fmt::Display for ShapeProblem {
@@ -64,6 +71,7 @@ impl fmt::Display for ShapeProblem {
         f.write_str(match self {
             Self::TooShort => "too short for data--digest",
             Self::NoSeparator => "no -- before the digest",
+            Self::NotEncrypted => "not base64(data)--base64(iv)[--base64(tag)]",
         })
     }
 }
@@ -88,6 +96,9 @@ pub enum PayloadProblem {
     MessageNotBase64,
     /// The legacy envelope's `message` is not JSON.
     MessageNotJson,
+    /// The value is Ruby Marshal data (a `:marshal` or `:hybrid` serializer): only JSON is
+    /// read.
+    Marshal,
     /// The JSON holds an integer beyond 64 bits: Ruby's Integer holds it exactly, serde_json
     /// would not, so it is refused rather than changed.
     WideInteger,
@@ -104,6 +115,9 @@ impl fmt::Display for PayloadProblem {
             Self::MessageNotString => "message is not a string",
             Self::MessageNotBase64 => "message is not base64",
             Self::MessageNotJson => "message is not JSON",
+            Self::Marshal => {
+                "Ruby Marshal data (a :marshal or :hybrid serializer); only JSON is read"
+            }
             Self::WideInteger => "an integer beyond 64 bits would lose digits",
         })
     }

@@ -5,12 +5,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::Value;
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 
 use super::error::{PayloadProblem, RailsError, ShapeProblem};
-use super::ruby;
 use crate::algorithm::{Keyed, MAX_TAG_LEN};
 
 /// The HMAC digest (`digest:` option). Rails' own default is SHA1.
@@ -150,107 +148,6 @@ pub enum JsonStyle {
     /// `ActiveSupport::JSON.encode` (`:json`, `:json_allow_marshal`): `<`, `>`, `&`, U+2028
     /// and U+2029 escaped as `\u…`.
     ActiveSupport,
-}
-
-/// A signed payload read as Rails 7.1+ reads it, before any check.
-pub(super) struct Opened {
-    value: Held,
-    /// Whether it came in a `_rails` envelope (a plain value answers no purpose, not even "").
-    pub(super) enveloped: bool,
-    /// `pur` as Ruby's `to_s` spells it; `None` when absent or null.
-    pub(super) purpose: Option<String>,
-    /// `pur` is an array or an object: Ruby compares its `inspect` form, which no purpose
-    /// asked here is meant to match, so it matches none (`purpose` holds its JSON).
-    pub(super) unmatchable_purpose: bool,
-    /// `exp`, unparsed.
-    pub(super) exp: Option<String>,
-}
-
-/// The value, or the legacy envelope's `message`, decoded only once the checks have passed
-/// (Rails decodes it after checking expiry and purpose, so an expired token says so).
-enum Held {
-    Value(Value),
-    Message(Value),
-}
-
-/// The legacy ("dual-serialised") envelope is recognised by its first bytes alone, as Rails
-/// 7.1+ does (`dual_serialized_metadata_envelope_json?`); any other `_rails` object is the
-/// current envelope, whose value is `data` (null when absent).
-const LEGACY_PREFIX: &[u8] = br#"{"_rails":{"message":"#;
-
-impl Opened {
-    /// Reads `payload`: a plain JSON value, or either envelope.
-    pub(super) fn read(payload: &[u8]) -> Result<Self, RailsError> {
-        refuse_wide_integers(payload)?;
-        let parsed: Value = serde_json::from_slice(payload)
-            .map_err(|_| RailsError::BadPayload(PayloadProblem::NotJson))?;
-        let meta = match parsed {
-            // Rails: any Hash with a "_rails" key is an envelope (`metadata_envelope?`).
-            Value::Object(mut outer) if outer.contains_key("_rails") => outer.remove("_rails"),
-            plain => {
-                return Ok(Self {
-                    value: Held::Value(plain),
-                    enveloped: false,
-                    purpose: None,
-                    unmatchable_purpose: false,
-                    exp: None,
-                });
-            }
-        };
-        // Rails raises on a `_rails` that is not a Hash; here it is a typed refusal.
-        let Some(Value::Object(mut meta)) = meta else {
-            return Err(RailsError::BadPayload(PayloadProblem::RailsNotObject));
-        };
-        let (purpose, unmatchable_purpose) = match meta.remove("pur") {
-            None | Some(Value::Null) => (None, false),
-            Some(pur) => match ruby::to_s(&pur) {
-                Some(text) => (Some(text), false),
-                None => (Some(pur.to_string()), true),
-            },
-        };
-        let exp = match meta.remove("exp") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(exp)) => Some(exp),
-            Some(_) => return Err(RailsError::BadPayload(PayloadProblem::ExpNotString)),
-        };
-        let value = if payload.starts_with(LEGACY_PREFIX) {
-            Held::Message(meta.remove("message").unwrap_or_default())
-        } else {
-            Held::Value(meta.remove("data").unwrap_or_default())
-        };
-        Ok(Self {
-            value,
-            enveloped: true,
-            purpose,
-            unmatchable_purpose,
-            exp,
-        })
-    }
-
-    /// The value; for the legacy envelope, its `message` decoded (strict base64 of JSON).
-    pub(super) fn into_value(self) -> Result<Value, RailsError> {
-        match self.value {
-            Held::Value(value) => Ok(value),
-            Held::Message(Value::String(message)) => {
-                let bytes = STANDARD
-                    .decode(message)
-                    .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotBase64))?;
-                refuse_wide_integers(&bytes)?;
-                serde_json::from_slice(&bytes)
-                    .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotJson))
-            }
-            Held::Message(_) => Err(RailsError::BadPayload(PayloadProblem::MessageNotString)),
-        }
-    }
-}
-
-/// Ruby's Integer is unbounded; a JSON integer beyond 64 bits would come back here as a
-/// float with digits lost, so it is refused instead.
-fn refuse_wide_integers(json: &[u8]) -> Result<(), RailsError> {
-    if ruby::holds_wide_integer(json) {
-        return Err(RailsError::BadPayload(PayloadProblem::WideInteger));
-    }
-    Ok(())
 }
 
 /// Splits at the separator the digest length puts it at (Rails 7.0+), checks the digest in

@@ -1,20 +1,19 @@
-//! `ActiveSupport::MessageVerifier`: its configurations, `rotate`, and the policy around the
-//! wire format in `format` (purpose, expiry, which configuration answers).
+//! `ActiveSupport::MessageVerifier`: its configurations, `rotate`, and which configuration
+//! answers; the wire format is in `format`, the purpose and expiry envelope in `metadata`.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use super::error::{PayloadProblem, RailsError};
-use super::format::{Envelope, JsonStyle, Opened, RailsDigest, RailsMac, signed_payload, style};
-use super::ruby;
+use super::error::RailsError;
+use super::format::{Envelope, JsonStyle, RailsDigest, RailsMac, signed_payload};
+use super::metadata::{self, RailsOptions};
 use crate::clock::{Clock, SystemClock};
-use crate::error::{SharedError, SignError};
+use crate::error::SignError;
 use crate::keyring::Keyring;
 use crate::secret::Secret;
 use crate::verifier::Verifier;
@@ -85,42 +84,6 @@ impl fmt::Debug for RailsConfig {
             .field("envelope", &self.envelope)
             .field("json", &self.json)
             .finish()
-    }
-}
-
-/// What to bind into a Rails token besides its value.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RailsOptions<'a> {
-    purpose: Option<&'a str>,
-    expires_at: Option<SystemTime>,
-    expires_in: Option<Duration>,
-}
-
-impl<'a> RailsOptions<'a> {
-    /// No purpose, no expiry: no envelope at all.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// `purpose:` (an empty purpose still makes an envelope, as in Rails).
-    #[must_use]
-    pub fn purpose(mut self, purpose: &'a str) -> Self {
-        self.purpose = Some(purpose);
-        self
-    }
-
-    /// `expires_at:` (wins over `expires_in`, as in Rails).
-    #[must_use]
-    pub fn expires_at(mut self, at: SystemTime) -> Self {
-        self.expires_at = Some(at);
-        self
-    }
-
-    /// `expires_in:`.
-    #[must_use]
-    pub fn expires_in(mut self, after: Duration) -> Self {
-        self.expires_in = Some(after);
-        self
     }
 }
 
@@ -223,56 +186,7 @@ impl RailsVerifier {
         options: RailsOptions<'_>,
     ) -> Result<String, SignError> {
         let config = &self.configs[0];
-        // Serialised straight from the value, so struct fields keep their order as in Ruby.
-        let value =
-            serde_json::to_string(value).map_err(|e| SignError::Serialize(SharedError::new(e)))?;
-        let exp = match (options.expires_at, options.expires_in) {
-            (Some(at), _) => Some(at),
-            (None, Some(after)) => Some(
-                self.clock
-                    .now()
-                    .checked_add(after)
-                    .ok_or(SignError::InvalidExpiry)?,
-            ),
-            (None, None) => None,
-        };
-        let exp = match exp {
-            Some(at) if crate::clock::in_rfc3339_range(at) => {
-                Some(humantime::format_rfc3339_millis(at).to_string())
-            }
-            Some(_) => return Err(SignError::InvalidExpiry),
-            None => None,
-        };
-        let quoted = |s: &str| Value::String(s.to_owned()).to_string();
-        let payload = if options.purpose.is_none() && exp.is_none() {
-            style(value, config.json)
-        } else {
-            match config.envelope {
-                // Key order and nulls as Rails writes them; the outer JSON always goes through
-                // ActiveSupport::JSON.
-                Envelope::Legacy => style(
-                    format!(
-                        r#"{{"_rails":{{"message":"{}","exp":{},"pur":{}}}}}"#,
-                        STANDARD.encode(style(value, config.json)),
-                        exp.as_deref().map_or("null".to_owned(), quoted),
-                        options.purpose.map_or("null".to_owned(), quoted),
-                    ),
-                    JsonStyle::ActiveSupport,
-                ),
-                // Absent keys are omitted.
-                Envelope::Current => {
-                    let mut text = format!(r#"{{"_rails":{{"data":{value}"#);
-                    if let Some(exp) = &exp {
-                        text.push_str(&format!(r#","exp":{}"#, quoted(exp)));
-                    }
-                    if let Some(purpose) = options.purpose {
-                        text.push_str(&format!(r#","pur":{}"#, quoted(purpose)));
-                    }
-                    text.push_str("}}");
-                    style(text, config.json)
-                }
-            }
-        };
+        let payload = metadata::wrap(value, &options, config.envelope, config.json, &*self.clock)?;
         let data = if config.url_safe {
             URL_SAFE_NO_PAD.encode(payload)
         } else {
@@ -312,7 +226,8 @@ impl RailsVerifier {
         for (index, config) in self.configs.iter().enumerate() {
             match signed_payload(config.digest, &config.mac, token) {
                 Ok(payload) => {
-                    let (value, expires_at) = self.open(&payload, purpose)?;
+                    let (value, expires_at) =
+                        metadata::unwrap(&payload, purpose, self.clock.now())?;
                     return Ok(RailsVerified {
                         value,
                         config: index,
@@ -325,44 +240,5 @@ impl RailsVerifier {
             }
         }
         Err(first_error.unwrap_or(RailsError::BadSignature))
-    }
-
-    /// Checks in Rails' order — expiry, then purpose — and only then decodes the value.
-    fn open<T: DeserializeOwned>(
-        &self,
-        payload: &[u8],
-        purpose: Option<&str>,
-    ) -> Result<(T, Option<SystemTime>), RailsError> {
-        let opened = Opened::read(payload)?;
-        let expires_at = match &opened.exp {
-            Some(text) => {
-                let at = ruby::parse_iso8601(text)
-                    .ok_or(RailsError::BadPayload(PayloadProblem::ExpNotTime))?;
-                if self.clock.now() >= at {
-                    return Err(RailsError::Expired { at });
-                }
-                Some(at)
-            }
-            None => None,
-        };
-        // Rails 7.1+: `pur.to_s == purpose.to_s` inside an envelope (no purpose and "" are
-        // equal there), but a plain value answers no purpose at all, not even "" (6.1
-        // accepted "" for it).
-        let matches = if opened.unmatchable_purpose {
-            false
-        } else if opened.enveloped {
-            opened.purpose.as_deref().unwrap_or("") == purpose.unwrap_or("")
-        } else {
-            purpose.is_none()
-        };
-        if !matches {
-            return Err(RailsError::PurposeMismatch {
-                expected: purpose.map(str::to_owned),
-                found: opened.purpose,
-            });
-        }
-        let value = serde_json::from_value(opened.into_value()?)
-            .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?;
-        Ok((value, expires_at))
     }
 }

@@ -11,18 +11,24 @@
 //! `tests/rails/mint.rb` mints the vectors in `tests/vectors/rails-*.json`. docs/RAILS.md
 //! cites the Rails source for each rule.
 
+mod cookies;
 mod error;
 mod format;
 mod key_generator;
+mod message_encryptor;
 mod message_verifier;
+mod metadata;
 mod ruby;
 
 /// The same rule in both places: Rails' `generates_token_for` purpose.
 pub use crate::record::token_for_purpose;
+pub use cookies::{CookieConfig, RailsCookies};
 pub use error::{PayloadProblem, RailsError, ShapeProblem};
 pub use format::{Envelope, JsonStyle, RailsDigest};
 pub use key_generator::{KdfDigest, RailsKeyGenerator};
-pub use message_verifier::{RailsConfig, RailsOptions, RailsVerified, RailsVerifier};
+pub use message_encryptor::{EncryptorConfig, RailsCipher, RailsEncryptor};
+pub use message_verifier::{RailsConfig, RailsVerified, RailsVerifier};
+pub use metadata::RailsOptions;
 
 /// The Rails defaults to imitate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

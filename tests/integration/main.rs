@@ -12,9 +12,13 @@ mod keyring;
 #[cfg(feature = "rails")]
 mod rails_corners;
 #[cfg(feature = "rails")]
+mod rails_encrypted;
+#[cfg(feature = "rails")]
 mod rails_errors;
 #[cfg(feature = "rails")]
 mod rails_live;
+#[cfg(feature = "rails")]
+mod rails_ruby;
 #[cfg(feature = "rails")]
 mod rails_vectors;
 mod record;

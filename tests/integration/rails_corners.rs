@@ -6,14 +6,14 @@
 //! tokenring, and the two verdicts compared. Runs when TOKENRING_RAILS_LIVE=1, as .ci/run
 //! sets it.
 
-use std::process::Command;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 use tokenring::Secret;
 use tokenring::rails::{PayloadProblem, RailsConfig, RailsDigest, RailsError, RailsVerifier};
+
+use crate::rails_ruby::{judge, live};
 
 const SECRET: [u8; 32] = [0x5a; 32];
 
@@ -72,10 +72,7 @@ fn rails(result: &Value) -> Verdict {
 
 #[test]
 fn corners_read_as_rails_reads_them() {
-    if std::env::var("TOKENRING_RAILS_LIVE").as_deref() != Ok("1") {
-        eprintln!(
-            "skipped: set TOKENRING_RAILS_LIVE=1 after tests/rails/setup.sh to judge with real Rails"
-        );
+    if !live() {
         return;
     }
     let future = "2099-01-01T00:00:00.000Z";
@@ -198,23 +195,8 @@ fn corners_read_as_rails_reads_them() {
             json!({"name": name, "token": token(payload), "purpose": purpose})
         })
         .collect();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cases.json");
     let input = json!({"secret_hex": hex(&SECRET), "cases": all});
-    std::fs::write(&path, input.to_string()).unwrap();
-    let root = env!("CARGO_MANIFEST_DIR");
-    let output = Command::new(format!("{root}/tests/rails/ruby"))
-        .args(["7.2", &format!("{root}/tests/rails/corners.rb")])
-        .arg(&path)
-        .output()
-        .expect("tests/rails/ruby runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let judged: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert!(judged["rails"].as_str().unwrap().starts_with("7.2"));
+    let judged = judge("7.2", "corners.rb", &input);
     let results = judged["results"].as_array().unwrap();
     assert_eq!(results.len(), cases.len() + by_design.len());
 

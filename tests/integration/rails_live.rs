@@ -14,18 +14,10 @@ use tokenring::rails::{
     signed_id_purpose, token_for_purpose,
 };
 
+use crate::rails_ruby::live;
+
 const SECRET_KEY_BASE: &str = "tokenring-live-secret-key-base-not-a-real-one-0123456789";
 const PASSWORD_SALT: &str = "$2a$12$zyxwvutsrqponmlkjihgfe";
-
-fn live() -> bool {
-    let on = std::env::var("TOKENRING_RAILS_LIVE").is_ok_and(|v| v == "1");
-    if !on {
-        eprintln!(
-            "skipped: set TOKENRING_RAILS_LIVE=1 after tests/rails/setup.sh to judge with real Rails"
-        );
-    }
-    on
-}
 
 fn judge(version: &str, input: &Value) {
     let dir = tempfile::tempdir().unwrap();

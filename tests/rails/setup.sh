@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Installs the Rails judges: ActiveSupport/ActiveRecord 6.1 from Debian bookworm (system-wide)
-# and 7.2 from Debian trixie (downloaded and unpacked under $RAILS_DIR, nothing installed
+# Installs the Rails judges: ActiveSupport/ActiveRecord/ActionPack 6.1 from Debian bookworm
+# (system-wide) and 7.2 from Debian trixie (downloaded and unpacked under $RAILS_DIR, nothing installed
 # system-wide). Prints nothing on success; afterwards `tests/rails/ruby 6.1|7.2 ARGS` runs Ruby
 # with that version on RUBYLIB.
 set -euo pipefail
 RAILS_DIR=${RAILS_DIR:-${TMPDIR:-/tmp}/tokenring-rails}
 export DEBIAN_FRONTEND=noninteractive
 
-if ! ruby -e 'require "active_record"; require "sqlite3"' 2>/dev/null; then
+if ! ruby -e 'require "active_record"; require "sqlite3"; require "action_dispatch"' 2>/dev/null; then
   apt-get update -q >/dev/null
-  apt-get install -y -q ruby ruby-activesupport ruby-activerecord ruby-sqlite3 >/dev/null
+  apt-get install -y -q ruby ruby-activesupport ruby-activerecord ruby-sqlite3 ruby-actionpack >/dev/null
 fi
 
-if [ ! -f "$RAILS_DIR/7.2/ok" ]; then
+# (ok-2: the set with ActionPack, for the cookie jars.)
+if [ ! -f "$RAILS_DIR/7.2/ok-2" ]; then
   rm -rf "$RAILS_DIR/7.2"
   apt_dir="$RAILS_DIR/apt"
   mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/debs" "$RAILS_DIR/7.2"
@@ -25,7 +26,9 @@ if [ ! -f "$RAILS_DIR/7.2/ok" ]; then
   apt-get "${apt_opts[@]}" update -q >/dev/null
   (cd "$apt_dir/debs" && apt-get "${apt_opts[@]}" download -q \
     ruby-activesupport ruby-activerecord ruby-activemodel ruby-concurrent ruby-connection-pool \
-    ruby-i18n ruby-minitest ruby-tzinfo ruby-base64 >/dev/null 2>&1)
+    ruby-i18n ruby-minitest ruby-tzinfo ruby-base64 \
+    ruby-actionpack ruby-actionview ruby-rack ruby-rack-session ruby-rack-test ruby-erubi \
+    ruby-builder ruby-useragent >/dev/null 2>&1)
   for deb in "$apt_dir"/debs/*.deb; do dpkg -x "$deb" "$RAILS_DIR/7.2"; done
-  touch "$RAILS_DIR/7.2/ok"
+  touch "$RAILS_DIR/7.2/ok-2"
 fi
