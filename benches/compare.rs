@@ -204,10 +204,46 @@ fn rails(c: &mut Criterion) {
 #[cfg(not(feature = "rails"))]
 fn rails(_: &mut Criterion) {}
 
+/// Verify with metrics (feature `metrics`): handles bound to a Prometheus recorder beside
+/// the same verify with no recorder installed (the facade's no-op), same value, same run.
+#[cfg(feature = "metrics")]
+fn telemetry(c: &mut Criterion) {
+    use common::Small;
+    let mut group = c.benchmark_group("metrics");
+    let options = TokenOptions::new().purpose(PURPOSE).expires_in(LIFETIME);
+    let plain = Verifier::new(keyring(1), "bench");
+    let token = plain.generate(&small(), options).unwrap();
+    group.bench_function("verify_no_recorder", |b| {
+        b.iter(|| {
+            plain
+                .verify::<Small>(black_box(&token), Some(PURPOSE))
+                .unwrap()
+        })
+    });
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let recorded = Verifier::new(keyring(1), "bench");
+    metrics::with_local_recorder(&recorder, || {
+        // The first verify makes the handles, bound to this recorder.
+        recorded.verify::<Small>(&token, Some(PURPOSE)).unwrap();
+    });
+    group.bench_function("verify_prometheus", |b| {
+        b.iter(|| {
+            recorded
+                .verify::<Small>(black_box(&token), Some(PURPOSE))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+#[cfg(not(feature = "metrics"))]
+fn telemetry(_: &mut Criterion) {}
+
 fn benches(c: &mut Criterion) {
     group(c, "small", small());
     group(c, "1KiB", big());
     rails(c);
+    telemetry(c);
 }
 
 criterion_group!(compare, benches);

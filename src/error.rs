@@ -571,6 +571,42 @@ pub enum VerifyError {
     InvalidValue(#[source] SharedError<serde_json::Error>),
 }
 
+impl VerifyError {
+    /// Every [`VerifyError::reason`] code, in a stable order.
+    pub const REASONS: [&'static str; 9] = [
+        "too_large",
+        "malformed",
+        "unknown_key",
+        "bad_signature",
+        "key_revoked",
+        "key_expired",
+        "expired",
+        "purpose_mismatch",
+        "invalid_value",
+    ];
+
+    /// A stable, machine-readable code for why the token was rejected — for API error
+    /// bodies, metric labels and logs. It never carries the token or a key's internals.
+    pub fn reason(&self) -> &'static str {
+        Self::REASONS[self.reason_index()]
+    }
+
+    /// The position of [`VerifyError::reason`] in [`VerifyError::REASONS`].
+    pub(crate) fn reason_index(&self) -> usize {
+        match self {
+            Self::TooLarge { .. } => 0,
+            Self::Malformed(_) => 1,
+            Self::UnknownKey { .. } => 2,
+            Self::BadSignature { .. } => 3,
+            Self::KeyDisabled { .. } => 4,
+            Self::KeyExpired { .. } => 5,
+            Self::Expired { .. } => 6,
+            Self::PurposeMismatch { .. } => 7,
+            Self::InvalidValue(_) => 8,
+        }
+    }
+}
+
 /// A purpose in a message: quoted and capped, or "no purpose". Shared by both formats.
 pub(crate) fn describe_purpose(purpose: Option<&str>) -> String {
     match purpose {

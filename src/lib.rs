@@ -78,6 +78,8 @@ pub mod keyring;
 pub mod rails;
 pub mod record;
 mod secret;
+#[cfg(feature = "metrics")]
+pub mod telemetry;
 pub mod verifier;
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot (with the

@@ -227,6 +227,8 @@ impl HotKeyringBuilder {
             keys = ?key_ids,
             "tokenring: keyring loaded"
         );
+        #[cfg(feature = "metrics")]
+        crate::telemetry::reload("loaded", 1, &shared.current.load().keyring);
         if demo {
             warn_demo(&shared.source_name);
         }
@@ -530,6 +532,16 @@ impl Shared {
                 (Err(error), event)
             }
         };
+        #[cfg(feature = "metrics")]
+        {
+            let snapshot = self.current.load();
+            let outcome = match &result {
+                Ok(true) => "loaded",
+                Ok(false) => "unchanged",
+                Err(_) => "refused",
+            };
+            crate::telemetry::reload(outcome, snapshot.generation, &snapshot.keyring);
+        }
         drop(pass);
         // Listeners run outside the gate, so they may call `status()` or `reload()`.
         if let Some(event) = event {

@@ -10,8 +10,13 @@ use crate::algorithm::KeyedMac;
 use crate::key_generator::KeyGenerator;
 use crate::keyring::{Computed, Key, KeyringRef, PerSnapshot};
 
-/// One snapshot's keys derived for one salt, index-aligned with `keyring.keys()`.
-pub(crate) struct DerivedMacs(Box<[KeyedMac]>);
+/// One snapshot's keys derived for one salt, index-aligned with `keyring.keys()` (and, with
+/// the `metrics` feature, each key's counters for this verifier).
+pub(crate) struct DerivedMacs {
+    macs: Box<[KeyedMac]>,
+    #[cfg(feature = "metrics")]
+    pub(crate) counters: Box<[crate::telemetry::KeyCounters]>,
+}
 
 /// A verifier's derived keys, following its keyring.
 pub(crate) type DerivedKeys = PerSnapshot<DerivedMacs>;
@@ -21,21 +26,25 @@ pub(crate) fn derived_keys(source: KeyringRef, salt: &str) -> DerivedKeys {
     let salt = salt.to_owned();
     PerSnapshot::new(
         source,
-        Box::new(move |keyring| {
-            DerivedMacs(
-                keyring
-                    .keys()
-                    .iter()
-                    .map(|k| derive_mac(k, &salt))
-                    .collect(),
-            )
+        Box::new(move |keyring| DerivedMacs {
+            macs: keyring
+                .keys()
+                .iter()
+                .map(|k| derive_mac(k, &salt))
+                .collect(),
+            #[cfg(feature = "metrics")]
+            counters: keyring
+                .keys()
+                .iter()
+                .map(|k| crate::telemetry::KeyCounters::new(&salt, k.id()))
+                .collect(),
         }),
     )
 }
 
 /// The key at `index` of a snapshot and its derived MAC, together.
 pub(crate) fn key_and_mac(keys: &Computed<DerivedMacs>, index: usize) -> (&Key, &KeyedMac) {
-    (&keys.keyring.keys()[index], &keys.value.0[index])
+    (&keys.keyring.keys()[index], &keys.value.macs[index])
 }
 
 /// The derived key for (`key`, `salt`): HKDF-SHA256 with the key's secret as input keying

@@ -80,6 +80,11 @@ impl VerifierBuilder {
         Verifier {
             inner: Arc::new(Inner {
                 keys: derived_keys(self.keys, &self.salt),
+                #[cfg(feature = "metrics")]
+                unknown: crate::telemetry::KeyCounters::new(
+                    &self.salt,
+                    crate::telemetry::UNKNOWN_KEY,
+                ),
                 salt: self.salt.into_boxed_str(),
                 max_token_len: self.max_token_len,
                 leeway: self.leeway,
@@ -116,6 +121,9 @@ pub struct Verifier {
 
 struct Inner {
     keys: DerivedKeys,
+    // Failures that name no key of the keyring: too large, malformed, unknown key.
+    #[cfg(feature = "metrics")]
+    unknown: crate::telemetry::KeyCounters,
     salt: Box<str>,
     max_token_len: usize,
     leeway: Duration,
@@ -208,7 +216,10 @@ impl Verifier {
         };
         let json =
             serde_json::to_vec(&envelope).map_err(|e| SignError::Serialize(SharedError::new(e)))?;
-        native::encode(key.id(), &json, mac, inner.max_token_len)
+        let token = native::encode(key.id(), &json, mac, inner.max_token_len)?;
+        #[cfg(feature = "metrics")]
+        keys.value.counters[index].signed();
+        Ok(token)
     }
 
     /// Checks `token` and decodes its value.
@@ -228,30 +239,44 @@ impl Verifier {
     ) -> Result<Verified<T>, VerifyError> {
         let inner = &*self.inner;
         if token.len() > inner.max_token_len {
-            return Err(VerifyError::TooLarge {
+            return self.unknown_key(Err(VerifyError::TooLarge {
                 len: token.len(),
                 max: inner.max_token_len,
-            });
+            }));
         }
-        let parts = native::split(token).map_err(VerifyError::Malformed)?;
-        inner
-            .keys
-            .with(|keys| self.verify_with(keys, &parts, purpose))
+        let parts = match native::split(token) {
+            Ok(parts) => parts,
+            Err(malformed) => return self.unknown_key(Err(VerifyError::Malformed(malformed))),
+        };
+        inner.keys.with(|keys| {
+            let Some(index) = keys.keyring.index_of(parts.key_id) else {
+                return self.unknown_key(Err(VerifyError::UnknownKey {
+                    key_id: parts.key_id.to_owned(),
+                }));
+            };
+            let result = self.verify_with(keys, index, &parts, purpose);
+            #[cfg(feature = "metrics")]
+            keys.value.counters[index].verified(&result);
+            result
+        })
+    }
+
+    /// A failure that names no key of the keyring (counted as key `unknown`).
+    fn unknown_key<T>(&self, result: Result<T, VerifyError>) -> Result<T, VerifyError> {
+        #[cfg(feature = "metrics")]
+        self.inner.unknown.verified(&result);
+        result
     }
 
     fn verify_with<T: DeserializeOwned>(
         &self,
         keys: &Computed<DerivedMacs>,
+        index: usize,
         parts: &native::Parts<'_>,
         purpose: Option<&str>,
     ) -> Result<Verified<T>, VerifyError> {
         let inner = &*self.inner;
         let keyring = &keys.keyring;
-        let index = keyring
-            .index_of(parts.key_id)
-            .ok_or_else(|| VerifyError::UnknownKey {
-                key_id: parts.key_id.to_owned(),
-            })?;
         let (key, mac) = key_and_mac(keys, index);
         // The MAC before the key's state, whatever the state: a forged token naming a revoked
         // key is a bad signature, so it learns nothing about which keys were revoked, and

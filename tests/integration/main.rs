@@ -26,5 +26,7 @@ mod record;
 mod reload;
 mod roundtrip;
 mod tamper;
+#[cfg(all(feature = "metrics", feature = "watch"))]
+mod telemetry;
 mod vectors;
 mod verifier;

@@ -1,0 +1,116 @@
+//! Why a request's token was refused, as an HTTP answer: a status and a small JSON body with a
+//! stable reason code, never the token, a secret or a key's internals.
+
+use axum_core::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use tokenring::VerifyError;
+
+/// A refused token: `{"error": "<what happened>", "reason": "<code>"}`.
+///
+/// | reason | status |
+/// |---|---|
+/// | `missing_token` | 401 |
+/// | `malformed`, `too_large`, `invalid_value` | 400 |
+/// | `bad_signature`, `unknown_key`, `key_revoked`, `key_expired` | 401 |
+/// | `purpose_mismatch` | 403 |
+/// | `expired` | 410 |
+///
+/// 401 answers carry `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750) when the
+/// token came from the `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRejection {
+    reason: &'static str,
+    bearer: bool,
+}
+
+impl TokenRejection {
+    /// No token where the route takes it from.
+    pub const MISSING: &'static str = "missing_token";
+
+    pub(crate) fn missing(bearer: bool) -> Self {
+        Self {
+            reason: Self::MISSING,
+            bearer,
+        }
+    }
+
+    pub(crate) fn invalid_value() -> Self {
+        Self {
+            reason: "invalid_value",
+            bearer: false,
+        }
+    }
+
+    pub(crate) fn from_error(error: &VerifyError, bearer: bool) -> Self {
+        Self {
+            reason: error.reason(),
+            bearer,
+        }
+    }
+
+    /// The reason code ([`VerifyError::reason`], or `missing_token`).
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> StatusCode {
+        match self.reason {
+            "malformed" | "too_large" | "invalid_value" => StatusCode::BAD_REQUEST,
+            "purpose_mismatch" => StatusCode::FORBIDDEN,
+            "expired" => StatusCode::GONE,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// What happened, in words fixed per reason (never the token or anything from it).
+    pub fn message(&self) -> &'static str {
+        match self.reason {
+            "missing_token" => "no token was given",
+            "malformed" => "the token is malformed",
+            "too_large" => "the token is too large",
+            "invalid_value" => "the token's value is not what this endpoint takes",
+            "bad_signature" => "the token's signature is not valid",
+            "unknown_key" => "the token was signed with a key that is no longer known",
+            "key_revoked" => "the token was signed with a revoked key",
+            "key_expired" => "the token was signed with a key that has expired",
+            "purpose_mismatch" => "the token was issued for another purpose",
+            "expired" => "the token has expired",
+            _ => "the token was refused",
+        }
+    }
+}
+
+impl std::fmt::Display for TokenRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message(), self.reason)
+    }
+}
+
+impl std::error::Error for TokenRejection {}
+
+impl IntoResponse for TokenRejection {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": self.message(), "reason": self.reason});
+        let mut response = (
+            self.status(),
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body.to_string(),
+        )
+            .into_response();
+        if self.bearer && self.status() == StatusCode::UNAUTHORIZED {
+            let challenge = if self.reason == Self::MISSING {
+                HeaderValue::from_static("Bearer")
+            } else {
+                HeaderValue::from_static("Bearer error=\"invalid_token\"")
+            };
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}

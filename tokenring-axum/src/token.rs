@@ -1,0 +1,147 @@
+//! The `Token<T, P>` extractor: a token verified for purpose `P`, taken from where `P` says.
+
+use std::marker::PhantomData;
+use std::time::SystemTime;
+
+use axum_core::extract::{FromRef, FromRequestParts};
+use http::header;
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+use tokenring::Verifier;
+
+use crate::rejection::TokenRejection;
+
+/// Where a route takes its token from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `Authorization: Bearer TOKEN`.
+    Bearer,
+    /// The cookie of this name.
+    Cookie(&'static str),
+    /// The query parameter of this name.
+    Query(&'static str),
+}
+
+/// What a route's tokens are for, and where they come from: a type, so the route's signature
+/// says what it takes.
+///
+/// ```
+/// use tokenring_axum::{Purpose, TokenSource};
+///
+/// struct Api;
+/// impl Purpose for Api {
+///     const PURPOSE: &'static str = "api";
+/// }
+///
+/// struct ResetLink;
+/// impl Purpose for ResetLink {
+///     const PURPOSE: &'static str = "password_reset";
+///     const SOURCE: TokenSource = TokenSource::Query("token");
+/// }
+/// ```
+pub trait Purpose: Send + Sync + 'static {
+    /// The purpose tokens must have been minted for.
+    const PURPOSE: &'static str;
+    /// Where the token is (a bearer token unless said otherwise).
+    const SOURCE: TokenSource = TokenSource::Bearer;
+}
+
+/// A token verified for purpose `P` with the [`Verifier`] in the router's state
+/// (`Verifier: FromRef<S>`), and its value `T`. A request without a valid token is answered
+/// with a [`TokenRejection`]; the reason is logged at `debug` (never the token).
+///
+/// ```
+/// use axum::{Json, Router, routing::get};
+/// use tokenring::{Key, Keyring, Secret, Verifier};
+/// use tokenring_axum::{Purpose, Token};
+///
+/// struct Api;
+/// impl Purpose for Api {
+///     const PURPOSE: &'static str = "api";
+/// }
+///
+/// async fn protected(token: Token<serde_json::Value, Api>) -> Json<serde_json::Value> {
+///     Json(serde_json::json!({"data": token.value}))
+/// }
+///
+/// let keyring = Keyring::new(vec![Key::new("k1", Secret::from_bytes([7u8; 32]))]).unwrap();
+/// let verifier = Verifier::new(keyring, "api");
+/// let app: Router = Router::new().route("/protected", get(protected)).with_state(verifier);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Token<T, P> {
+    /// The token's value.
+    pub value: T,
+    /// The key that verified it.
+    pub key_id: String,
+    /// Whether that key signs now; when not, re-issue long-lived tokens.
+    pub is_current_key: bool,
+    /// When the token expires, if it does.
+    pub expires_at: Option<SystemTime>,
+    purpose: PhantomData<fn() -> P>,
+}
+
+impl<S, T, P> FromRequestParts<S> for Token<T, P>
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+    T: DeserializeOwned,
+    P: Purpose,
+{
+    type Rejection = TokenRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let bearer = P::SOURCE == TokenSource::Bearer;
+        let Some(token) = find(parts, P::SOURCE) else {
+            return Err(TokenRejection::missing(bearer));
+        };
+        let verifier = Verifier::from_ref(state);
+        match verifier.verify::<T>(&token, Some(P::PURPOSE)) {
+            Ok(verified) => Ok(Token {
+                value: verified.value,
+                key_id: verified.key_id.to_string(),
+                is_current_key: verified.is_current_key,
+                expires_at: verified.expires_at,
+                purpose: PhantomData,
+            }),
+            Err(error) => {
+                refused(P::PURPOSE, &error);
+                Err(TokenRejection::from_error(&error, bearer))
+            }
+        }
+    }
+}
+
+/// Logs why a token was refused, at `debug` in a span of its own, so "why was I logged out"
+/// can be answered by turning it on; never the token itself.
+pub(crate) fn refused(purpose: &str, error: &tokenring::VerifyError) {
+    let span = tracing::debug_span!(
+        "tokenring_verification_failed",
+        purpose,
+        reason = error.reason()
+    );
+    let _entered = span.enter();
+    tracing::debug!(%error, "token refused");
+}
+
+/// The token where `source` says, if there is one.
+fn find(parts: &Parts, source: TokenSource) -> Option<String> {
+    match source {
+        TokenSource::Bearer => {
+            let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+            let (scheme, token) = value.split_once(' ')?;
+            let token = token.trim();
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+        }
+        TokenSource::Cookie(name) => crate::jar::cookies(&parts.headers)
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value),
+        TokenSource::Query(name) => {
+            let query = parts.uri.query()?;
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(n, _)| n == name)
+                .map(|(_, value)| value.into_owned())
+        }
+    }
+}
