@@ -5,6 +5,10 @@
 //! curl -s localhost:8080/tokens -d '{"data": {"user": 42}, "purpose": "login", "expires_in": 900}'
 //! curl -s localhost:8080/verify -d '{"token": "v1…", "purpose": "login"}'
 //! curl -s localhost:8080/keyring
+//! curl -s -c jar -b jar localhost:8080/login -d '{"user": "ann"}'   # a signed session cookie
+//! curl -s -b jar localhost:8080/me                                  # {"user": "ann"}
+//! curl -s localhost:8080/protected -H "Authorization: Bearer $API_TOKEN"  # purpose "api"
+//! curl -s localhost:8080/metrics                                    # Prometheus text
 //! ```
 //!
 //! Rotate the keyring file on disk (`tokenring keyring add …`) and the server follows within
@@ -17,18 +21,93 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokenring::{FileSource, HotKeyring, TokenOptions, Verifier, VerifyError};
+use tokenring_axum::{JarKeys, Purpose, RotatingJar, Token, TokenRejection};
 
 #[derive(Clone)]
 struct App {
     keyring: HotKeyring,
     verifier: Verifier,
+    cookies: JarKeys,
+    metrics: PrometheusHandle,
+}
+
+/// `/protected` takes the API tokens `POST /tokens` mints with purpose `api`.
+impl FromRef<App> for Verifier {
+    fn from_ref(app: &App) -> Verifier {
+        app.verifier.clone()
+    }
+}
+
+/// The session cookie's jar: its own verifier (salt `cookies`), so no API token passes for a
+/// cookie.
+impl FromRef<App> for JarKeys {
+    fn from_ref(app: &App) -> JarKeys {
+        app.cookies.clone()
+    }
+}
+
+/// Tokens for `/protected`: bearer tokens minted for purpose `api`.
+struct Api;
+impl Purpose for Api {
+    const PURPOSE: &'static str = "api";
+}
+
+/// How long a session cookie lives.
+const SESSION: Duration = Duration::from_secs(8 * 3600);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    user: String,
+}
+
+#[derive(serde::Serialize, Deserialize)]
+struct Session {
+    user: String,
+}
+
+/// `POST /login {"user": NAME}`: sets the signed session cookie.
+async fn login(jar: RotatingJar, body: Bytes) -> Response {
+    let request: LoginRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => return bad_request(&e),
+    };
+    let session = Session { user: request.user };
+    match jar.add("session", &session, SESSION) {
+        Ok(jar) => (jar, axum::Json(json!({"user": session.user}))).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "no_signing_key", e),
+    }
+}
+
+/// `GET /me`: the session's user; after a rotation the cookie comes back re-signed.
+async fn me(jar: RotatingJar) -> Result<(RotatingJar, axum::Json<Value>), TokenRejection> {
+    let session: Session = jar.try_get("session")?;
+    Ok((jar, axum::Json(json!({"user": session.user}))))
+}
+
+/// `GET /protected` with `Authorization: Bearer TOKEN` (purpose `api`).
+async fn protected(token: Token<Value, Api>) -> axum::Json<Value> {
+    axum::Json(json!({"data": token.value}))
+}
+
+/// `GET /metrics`: Prometheus text.
+async fn metrics_text(State(app): State<App>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -249,6 +328,14 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // Before the keyring and verifiers exist, so that every counter reaches it.
+    let metrics = match metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder() {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("cannot install the metrics recorder: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let keyring = match builder.build() {
         Ok(keyring) => keyring,
         Err(e) => {
@@ -258,12 +345,18 @@ async fn main() -> std::process::ExitCode {
     };
     let app = App {
         verifier: Verifier::new(&keyring, tokenring::Verifier::DEFAULT_SALT),
+        cookies: JarKeys::new(Verifier::new(&keyring, "cookies")),
         keyring: keyring.clone(),
+        metrics,
     };
     let router = Router::new()
         .route("/tokens", post(mint))
         .route("/verify", post(verify))
         .route("/keyring", get(status))
+        .route("/login", post(login))
+        .route("/me", get(me))
+        .route("/protected", get(protected))
+        .route("/metrics", get(metrics_text))
         .with_state(app);
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(listener) => listener,

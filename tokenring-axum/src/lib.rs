@@ -20,3 +20,8 @@ mod token;
 pub use jar::{JarKeys, RotatingJar};
 pub use rejection::TokenRejection;
 pub use token::{Purpose, Token, TokenSource};
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
