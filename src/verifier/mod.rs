@@ -237,6 +237,18 @@ impl Verifier {
         token: &str,
         purpose: Option<&str>,
     ) -> Result<Verified<T>, VerifyError> {
+        let result = self.verify_token(token, purpose);
+        if let Err(error) = &result {
+            self.refused(purpose, error);
+        }
+        result
+    }
+
+    fn verify_token<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        purpose: Option<&str>,
+    ) -> Result<Verified<T>, VerifyError> {
         let inner = &*self.inner;
         if token.len() > inner.max_token_len {
             return self.unknown_key(Err(VerifyError::TooLarge {
@@ -266,6 +278,20 @@ impl Verifier {
         #[cfg(feature = "metrics")]
         self.inner.unknown.verified(&result);
         result
+    }
+
+    /// Logs why a token was refused at `debug`, in a span of its own, so "why was I logged
+    /// out" can be answered by turning it on: the verifier, the purpose asked for and the
+    /// reason code — never the token or anything taken from it.
+    fn refused(&self, purpose: Option<&str>, error: &VerifyError) {
+        let span = tracing::debug_span!(
+            "tokenring_verification_failed",
+            verifier = &*self.inner.salt,
+            purpose,
+            reason = error.reason(),
+        );
+        let _entered = span.enter();
+        tracing::debug!("token refused");
     }
 
     fn verify_with<T: DeserializeOwned>(

@@ -18,7 +18,6 @@ use serde_json::Value;
 use tokenring::{SignError, TokenOptions, Verifier};
 
 use crate::rejection::TokenRejection;
-use crate::token::refused;
 
 /// The jar's verifier and cookie attributes, taken from the router's state
 /// (`JarKeys: FromRef<S>`). Cookies default to `HttpOnly`, `Secure`, `SameSite=Lax`,
@@ -177,13 +176,12 @@ impl RotatingJar {
             .ok_or_else(|| TokenRejection::missing(false))?;
         let verified = match self.keys.verifier.verify::<Value>(token, Some(name)) {
             Ok(verified) => verified,
-            Err(error) => {
-                refused(name, &error);
-                return Err(TokenRejection::from_error(&error, false));
-            }
+            Err(error) => return Err(TokenRejection::from_error(&error, false)),
         };
         let value = T::deserialize(&verified.value).map_err(|error| {
-            tracing::debug!(cookie = name, %error, "cookie value is not the type asked for");
+            // (Not the error: it may quote the value.)
+            let _ = error;
+            tracing::debug!(cookie = name, "cookie value is not the type asked for");
             TokenRejection::invalid_value()
         })?;
         if !verified.is_current_key && self.keys.reissue {

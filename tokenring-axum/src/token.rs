@@ -48,7 +48,7 @@ pub trait Purpose: Send + Sync + 'static {
 
 /// A token verified for purpose `P` with the [`Verifier`] in the router's state
 /// (`Verifier: FromRef<S>`), and its value `T`. A request without a valid token is answered
-/// with a [`TokenRejection`]; the reason is logged at `debug` (never the token).
+/// with a [`TokenRejection`]; the verifier logs the reason at `debug` (never the token).
 ///
 /// ```
 /// use axum::{Json, Router, routing::get};
@@ -105,24 +105,10 @@ where
                 expires_at: verified.expires_at,
                 purpose: PhantomData,
             }),
-            Err(error) => {
-                refused(P::PURPOSE, &error);
-                Err(TokenRejection::from_error(&error, bearer))
-            }
+            // (The verifier logs the reason at debug.)
+            Err(error) => Err(TokenRejection::from_error(&error, bearer)),
         }
     }
-}
-
-/// Logs why a token was refused, at `debug` in a span of its own, so "why was I logged out"
-/// can be answered by turning it on; never the token itself.
-pub(crate) fn refused(purpose: &str, error: &tokenring::VerifyError) {
-    let span = tracing::debug_span!(
-        "tokenring_verification_failed",
-        purpose,
-        reason = error.reason()
-    );
-    let _entered = span.enter();
-    tracing::debug!(%error, "token refused");
 }
 
 /// The token where `source` says, if there is one.

@@ -64,6 +64,7 @@ fn keyring() -> (Arc<Keyring>, Arc<ManualClock>) {
         Key::new("k2", Secret::from_bytes([2u8; 32])).with_activates_at(Some(t0() + HOUR)),
         Key::new("k1", Secret::from_bytes([1u8; 32])),
         Key::new("k0", Secret::from_bytes([9u8; 32])).with_disabled(true),
+        Key::new("kx", Secret::from_bytes([8u8; 32])).with_expires_at(Some(t0() - HOUR)),
     ];
     (
         Arc::new(Keyring::new_with_clock(keys, clock.clone()).unwrap()),
@@ -163,6 +164,14 @@ async fn every_rejection_code_and_no_token_in_any_body() {
     let revoked = Verifier::new(revoked_keyring, "api")
         .generate(&1, TokenOptions::new().purpose("api"))
         .unwrap();
+    let expired_keyring = Keyring::new_with_clock(
+        vec![Key::new("kx", Secret::from_bytes([8u8; 32]))],
+        clock.clone(),
+    )
+    .unwrap();
+    let of_expired_key = Verifier::new(expired_keyring, "api")
+        .generate(&1, TokenOptions::new().purpose("api"))
+        .unwrap();
     let unknown_keyring = Keyring::new_with_clock(
         vec![Key::new("k9", Secret::from_bytes([5u8; 32]))],
         clock.clone(),
@@ -191,6 +200,7 @@ async fn every_rejection_code_and_no_token_in_any_body() {
         (tampered, StatusCode::UNAUTHORIZED, "bad_signature"),
         (unknown, StatusCode::UNAUTHORIZED, "unknown_key"),
         (revoked, StatusCode::UNAUTHORIZED, "key_revoked"),
+        (of_expired_key, StatusCode::UNAUTHORIZED, "key_expired"),
         (other_purpose, StatusCode::FORBIDDEN, "purpose_mismatch"),
         (not_an_object, StatusCode::OK, ""),
     ];
