@@ -185,8 +185,11 @@ const URL_SAFE_INDIFFERENT: base64::engine::GeneralPurpose = base64::engine::Gen
 /// JSON text as the chosen Ruby encoder would have written it. The escaped characters can
 /// only occur inside JSON strings, so replacing them in the text is exact.
 pub(super) fn style(json: String, style: JsonStyle) -> String {
+    const ESCAPED: [char; 5] = ['<', '>', '&', '\u{2028}', '\u{2029}'];
     match style {
         JsonStyle::Ruby => json,
+        // Most values hold none of them: no copy then.
+        JsonStyle::ActiveSupport if !json.contains(ESCAPED) => json,
         JsonStyle::ActiveSupport => json
             .replace('<', "\\u003c")
             .replace('>', "\\u003e")

@@ -2,13 +2,15 @@
 //! MessageVerifier and MessageEncryptor bind, written as Rails writes them and read as Rails
 //! 7.1+ reads them (docs/RAILS.md cites the Rails source for each rule).
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::error::{PayloadProblem, RailsError};
 use super::format::{Envelope, JsonStyle, style};
@@ -119,7 +121,14 @@ pub(super) fn unwrap<T: DeserializeOwned>(
     purpose: Option<&str>,
     now: SystemTime,
 ) -> Result<(T, Option<SystemTime>), RailsError> {
-    let opened = Opened::read(payload)?;
+    unwrap_read(Opened::read(payload)?, purpose, now)
+}
+
+fn unwrap_read<T: DeserializeOwned>(
+    opened: Opened<'_>,
+    purpose: Option<&str>,
+    now: SystemTime,
+) -> Result<(T, Option<SystemTime>), RailsError> {
     let expires_at = match &opened.exp {
         Some(text) => {
             let at = ruby::parse_iso8601(text)
@@ -147,14 +156,30 @@ pub(super) fn unwrap<T: DeserializeOwned>(
             found: opened.purpose,
         });
     }
-    let value = serde_json::from_value(opened.into_value()?)
-        .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?;
+    let value = match opened.value {
+        // The current envelope's `data`, still as text (valid JSON): straight into `T`.
+        Held::Raw(data) => serde_json::from_str(data.map_or("null", RawValue::get))
+            .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?,
+        // The legacy envelope's `message`: decoded, then straight into `T`.
+        Held::Encoded(message) => {
+            let bytes = decode_message(&message)?;
+            serde_json::from_slice(&bytes).map_err(|e| {
+                // Only text that is JSON can hold a value of the wrong type.
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                    Ok(_) => RailsError::InvalidValue(SharedError::new(e)),
+                    Err(_) => RailsError::BadPayload(PayloadProblem::MessageNotJson),
+                }
+            })?
+        }
+        _ => serde_json::from_value(opened.into_value()?)
+            .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?,
+    };
     Ok((value, expires_at))
 }
 
 /// A signed payload read as Rails 7.1+ reads it, before any check.
-struct Opened {
-    value: Held,
+struct Opened<'a> {
+    value: Held<'a>,
     /// Whether it came in a `_rails` envelope (a plain value answers no purpose, not even "").
     enveloped: bool,
     /// `pur` as Ruby's `to_s` spells it; `None` when absent or null.
@@ -168,9 +193,51 @@ struct Opened {
 
 /// The value, or the legacy envelope's `message`, decoded only once the checks have passed
 /// (Rails decodes it after checking expiry and purpose, so an expired token says so).
-enum Held {
+enum Held<'a> {
     Value(Value),
     Message(Value),
+    /// The current envelope's `data` as written (absent: null).
+    Raw(Option<&'a RawValue>),
+    /// The legacy envelope's `message`, a string not yet decoded.
+    Encoded(Cow<'a, str>),
+}
+
+/// What Rails writes for the legacy envelope: read in one pass too, the message decoded
+/// straight into the value once the checks pass.
+#[derive(Deserialize)]
+struct Legacy<'a> {
+    #[serde(rename = "_rails", borrow)]
+    meta: LegacyMeta<'a>,
+}
+
+#[derive(Deserialize)]
+struct LegacyMeta<'a> {
+    #[serde(borrow)]
+    message: Cow<'a, str>,
+    #[serde(default)]
+    exp: Option<Value>,
+    #[serde(default)]
+    pur: Option<Value>,
+}
+
+/// What Rails writes for the current envelope, `_rails` first and `data` first in it: read in
+/// one borrowed pass, the value left as text until the checks pass.
+const CURRENT_PREFIX: &[u8] = br#"{"_rails":{"data":"#;
+
+#[derive(Deserialize)]
+struct Current<'a> {
+    #[serde(rename = "_rails", borrow)]
+    meta: CurrentMeta<'a>,
+}
+
+#[derive(Deserialize)]
+struct CurrentMeta<'a> {
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(default)]
+    exp: Option<Value>,
+    #[serde(default)]
+    pur: Option<Value>,
 }
 
 /// The legacy ("dual-serialised") envelope is recognised by its first bytes alone, as Rails
@@ -178,10 +245,41 @@ enum Held {
 /// current envelope, whose value is `data` (null when absent).
 const LEGACY_PREFIX: &[u8] = br#"{"_rails":{"message":"#;
 
-impl Opened {
+impl<'a> Opened<'a> {
     /// Reads `payload`: a plain JSON value, or either envelope.
-    fn read(payload: &[u8]) -> Result<Self, RailsError> {
+    fn read(payload: &'a [u8]) -> Result<Self, RailsError> {
         refuse_non_json(payload)?;
+        // The common case in one pass; anything unusual about it (a duplicate key, say) is
+        // left to the general reading below, which gives the same answer either way.
+        if payload.starts_with(CURRENT_PREFIX)
+            && let Ok(Current { meta }) = serde_json::from_slice::<Current<'a>>(payload)
+        {
+            let (purpose, unmatchable_purpose) = purpose_of(meta.pur);
+            return Ok(Self {
+                value: Held::Raw(meta.data),
+                enveloped: true,
+                purpose,
+                unmatchable_purpose,
+                exp: expiry_of(meta.exp)?,
+            });
+        }
+        if payload.starts_with(LEGACY_PREFIX)
+            && let Ok(Legacy { meta }) = serde_json::from_slice::<Legacy<'a>>(payload)
+        {
+            let (purpose, unmatchable_purpose) = purpose_of(meta.pur);
+            return Ok(Self {
+                value: Held::Encoded(meta.message),
+                enveloped: true,
+                purpose,
+                unmatchable_purpose,
+                exp: expiry_of(meta.exp)?,
+            });
+        }
+        Self::read_general(payload)
+    }
+
+    /// Any payload, through a `Value`.
+    fn read_general(payload: &'a [u8]) -> Result<Self, RailsError> {
         let parsed: Value = serde_json::from_slice(payload)
             .map_err(|_| RailsError::BadPayload(PayloadProblem::NotJson))?;
         let meta = match parsed {
@@ -201,18 +299,8 @@ impl Opened {
         let Some(Value::Object(mut meta)) = meta else {
             return Err(RailsError::BadPayload(PayloadProblem::RailsNotObject));
         };
-        let (purpose, unmatchable_purpose) = match meta.remove("pur") {
-            None | Some(Value::Null) => (None, false),
-            Some(pur) => match ruby::to_s(&pur) {
-                Some(text) => (Some(text), false),
-                None => (Some(pur.to_string()), true),
-            },
-        };
-        let exp = match meta.remove("exp") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(exp)) => Some(exp),
-            Some(_) => return Err(RailsError::BadPayload(PayloadProblem::ExpNotString)),
-        };
+        let (purpose, unmatchable_purpose) = purpose_of(meta.remove("pur"));
+        let exp = expiry_of(meta.remove("exp"))?;
         let value = if payload.starts_with(LEGACY_PREFIX) {
             Held::Message(meta.remove("message").unwrap_or_default())
         } else {
@@ -231,16 +319,46 @@ impl Opened {
     fn into_value(self) -> Result<Value, RailsError> {
         match self.value {
             Held::Value(value) => Ok(value),
+            Held::Raw(data) => serde_json::from_str(data.map_or("null", RawValue::get))
+                .map_err(|_| RailsError::BadPayload(PayloadProblem::NotJson)),
             Held::Message(Value::String(message)) => {
-                let bytes = STANDARD
-                    .decode(message)
-                    .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotBase64))?;
-                refuse_non_json(&bytes)?;
-                serde_json::from_slice(&bytes)
+                serde_json::from_slice(&decode_message(&message)?)
                     .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotJson))
             }
+            Held::Encoded(message) => serde_json::from_slice(&decode_message(&message)?)
+                .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotJson)),
             Held::Message(_) => Err(RailsError::BadPayload(PayloadProblem::MessageNotString)),
         }
+    }
+}
+
+/// The legacy envelope's `message`: strict base64 of JSON text.
+fn decode_message(message: &str) -> Result<Vec<u8>, RailsError> {
+    let bytes = STANDARD
+        .decode(message)
+        .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotBase64))?;
+    refuse_non_json(&bytes)?;
+    Ok(bytes)
+}
+
+/// `pur` as Ruby's `to_s` spells it (absent or null: none), and whether it is an array or an
+/// object, which matches no purpose.
+fn purpose_of(pur: Option<Value>) -> (Option<String>, bool) {
+    match pur {
+        None | Some(Value::Null) => (None, false),
+        Some(pur) => match ruby::to_s(&pur) {
+            Some(text) => (Some(text), false),
+            None => (Some(pur.to_string()), true),
+        },
+    }
+}
+
+/// `exp`: absent or null, or a string (parsed once the envelope is read).
+fn expiry_of(exp: Option<Value>) -> Result<Option<String>, RailsError> {
+    match exp {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(exp)) => Ok(Some(exp)),
+        Some(_) => Err(RailsError::BadPayload(PayloadProblem::ExpNotString)),
     }
 }
 
@@ -255,4 +373,71 @@ fn refuse_non_json(json: &[u8]) -> Result<(), RailsError> {
         return Err(RailsError::BadPayload(PayloadProblem::WideInteger));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass reading of the current envelope answers exactly as the general one, on
+    /// the shapes Rails writes and on the odd ones (duplicate keys, extra keys, nulls, values
+    /// of the wrong type), for each purpose asked.
+    #[test]
+    fn the_fast_reading_agrees_with_the_general_one() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let payloads = [
+            r#"{"_rails":{"data":{"sub":42},"exp":"2030-01-01T00:00:00.000Z","pur":"login"}}"#,
+            r#"{"_rails":{"data":1,"pur":"a","pur":"b"}}"#,
+            r#"{"_rails":{"data":1,"data":2}}"#,
+            r#"{"_rails":{"data":1},"_rails":{"data":2}}"#,
+            r#"{"_rails":{"data":1,"extra":[1,2],"message":"Mg=="},"other":true}"#,
+            r#"{"_rails":{"data":null,"exp":null,"pur":null}}"#,
+            r#"{"_rails":{"data":"x","exp":"2000-01-01T00:00:00Z","pur":"login"}}"#,
+            r#"{"_rails":{"data":"x","exp":12}}"#,
+            r#"{"_rails":{"data":"x","exp":"soon"}}"#,
+            r#"{"_rails":{"data":"x","pur":123}}"#,
+            r#"{"_rails":{"data":"x","pur":{"a":1}}}"#,
+            r#"{"_rails":{"data":[1,"<\u0026>"],"pur":"lo\u0067in"}}"#,
+            r#"{"_rails":{"data":1} trailing"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ==","exp":"2030-01-01T00:00:00.000Z","pur":"login"}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ==","exp":null,"pur":null}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ==","message":"Mg==","pur":"a"}}"#,
+            r#"{"_rails":{"message":"!!","exp":"2000-01-01T00:00:00Z","pur":null}}"#,
+            r#"{"_rails":{"message":"!!","pur":"login"}}"#,
+            r#"{"_rails":{"message":"e25vdA==","pur":"login"}}"#,
+            r#"{"_rails":{"message":42,"pur":"login"}}"#,
+            r#"{"_rails":{"message":"BAhJIgY=","pur":null}}"#,
+            r#"{"_rails":{"message":"WzEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MF0=","pur":null}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ\u003d\u003d","pur":"login"}}"#,
+        ];
+        for payload in payloads {
+            for purpose in [
+                None,
+                Some(""),
+                Some("login"),
+                Some("123"),
+                Some("a"),
+                Some("b"),
+            ] {
+                let fast = unwrap::<Value>(payload.as_bytes(), purpose, now);
+                let general = Opened::read_general(payload.as_bytes())
+                    .and_then(|opened| unwrap_read::<Value>(opened, purpose, now));
+                assert_eq!(fast, general, "{payload} for {purpose:?}");
+                // Typed: the same answer or the same kind of error (serde's messages differ
+                // in where they point).
+                let fast = unwrap::<u8>(payload.as_bytes(), purpose, now);
+                let general = Opened::read_general(payload.as_bytes())
+                    .and_then(|opened| unwrap_read::<u8>(opened, purpose, now));
+                match (&fast, &general) {
+                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{payload}"),
+                    (Err(a), Err(b)) => assert_eq!(
+                        std::mem::discriminant(a),
+                        std::mem::discriminant(b),
+                        "{payload} for {purpose:?}: {a} / {b}"
+                    ),
+                    _ => panic!("{payload} for {purpose:?}: {fast:?} / {general:?}"),
+                }
+            }
+        }
+    }
 }
