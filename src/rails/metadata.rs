@@ -153,7 +153,7 @@ fn unwrap_read<T: DeserializeOwned>(
     if !matches {
         return Err(RailsError::PurposeMismatch {
             expected: purpose.map(str::to_owned),
-            found: opened.purpose,
+            found: opened.purpose.map(Cow::into_owned),
         });
     }
     let value = match opened.value {
@@ -183,12 +183,12 @@ struct Opened<'a> {
     /// Whether it came in a `_rails` envelope (a plain value answers no purpose, not even "").
     enveloped: bool,
     /// `pur` as Ruby's `to_s` spells it; `None` when absent or null.
-    purpose: Option<String>,
+    purpose: Option<Cow<'a, str>>,
     /// `pur` is an array or an object: Ruby compares its `inspect` form, which no purpose
     /// asked here is meant to match, so it matches none (`purpose` holds its JSON).
     unmatchable_purpose: bool,
     /// `exp`, unparsed.
-    exp: Option<String>,
+    exp: Option<Cow<'a, str>>,
 }
 
 /// The value, or the legacy envelope's `message`, decoded only once the checks have passed
@@ -214,10 +214,10 @@ struct Legacy<'a> {
 struct LegacyMeta<'a> {
     #[serde(borrow)]
     message: Cow<'a, str>,
-    #[serde(default)]
-    exp: Option<Value>,
-    #[serde(default)]
-    pur: Option<Value>,
+    #[serde(borrow, default)]
+    exp: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pur: Option<&'a RawValue>,
 }
 
 /// What Rails writes for the current envelope, `_rails` first and `data` first in it: read in
@@ -234,10 +234,10 @@ struct Current<'a> {
 struct CurrentMeta<'a> {
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
-    #[serde(default)]
-    exp: Option<Value>,
-    #[serde(default)]
-    pur: Option<Value>,
+    #[serde(borrow, default)]
+    exp: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pur: Option<&'a RawValue>,
 }
 
 /// The legacy ("dual-serialised") envelope is recognised by its first bytes alone, as Rails
@@ -254,25 +254,25 @@ impl<'a> Opened<'a> {
         if payload.starts_with(CURRENT_PREFIX)
             && let Ok(Current { meta }) = serde_json::from_slice::<Current<'a>>(payload)
         {
-            let (purpose, unmatchable_purpose) = purpose_of(meta.pur);
+            let (purpose, unmatchable_purpose) = purpose_of(meta.pur.map(Field::raw));
             return Ok(Self {
                 value: Held::Raw(meta.data),
                 enveloped: true,
                 purpose,
                 unmatchable_purpose,
-                exp: expiry_of(meta.exp)?,
+                exp: expiry_of(meta.exp.map(Field::raw))?,
             });
         }
         if payload.starts_with(LEGACY_PREFIX)
             && let Ok(Legacy { meta }) = serde_json::from_slice::<Legacy<'a>>(payload)
         {
-            let (purpose, unmatchable_purpose) = purpose_of(meta.pur);
+            let (purpose, unmatchable_purpose) = purpose_of(meta.pur.map(Field::raw));
             return Ok(Self {
                 value: Held::Encoded(meta.message),
                 enveloped: true,
                 purpose,
                 unmatchable_purpose,
-                exp: expiry_of(meta.exp)?,
+                exp: expiry_of(meta.exp.map(Field::raw))?,
             });
         }
         Self::read_general(payload)
@@ -299,8 +299,8 @@ impl<'a> Opened<'a> {
         let Some(Value::Object(mut meta)) = meta else {
             return Err(RailsError::BadPayload(PayloadProblem::RailsNotObject));
         };
-        let (purpose, unmatchable_purpose) = purpose_of(meta.remove("pur"));
-        let exp = expiry_of(meta.remove("exp"))?;
+        let (purpose, unmatchable_purpose) = purpose_of(meta.remove("pur").map(Field::value));
+        let exp = expiry_of(meta.remove("exp").map(Field::value))?;
         let value = if payload.starts_with(LEGACY_PREFIX) {
             Held::Message(meta.remove("message").unwrap_or_default())
         } else {
@@ -341,24 +341,50 @@ fn decode_message(message: &str) -> Result<Vec<u8>, RailsError> {
     Ok(bytes)
 }
 
+/// A metadata field: a string (borrowed from the payload when it holds no escape), or any
+/// other JSON value.
+enum Field<'a> {
+    Str(Cow<'a, str>),
+    Other(Value),
+}
+
+impl<'a> Field<'a> {
+    fn value(value: Value) -> Self {
+        match value {
+            Value::String(text) => Self::Str(Cow::Owned(text)),
+            other => Self::Other(other),
+        }
+    }
+
+    /// From the field's JSON text (valid JSON: the payload was parsed).
+    fn raw(raw: &'a RawValue) -> Self {
+        let text = raw.get();
+        match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            Some(inner) if !inner.contains('\\') => Self::Str(Cow::Borrowed(inner)),
+            _ => Self::value(serde_json::from_str(text).unwrap_or_default()),
+        }
+    }
+}
+
 /// `pur` as Ruby's `to_s` spells it (absent or null: none), and whether it is an array or an
 /// object, which matches no purpose.
-fn purpose_of(pur: Option<Value>) -> (Option<String>, bool) {
+fn purpose_of(pur: Option<Field<'_>>) -> (Option<Cow<'_, str>>, bool) {
     match pur {
-        None | Some(Value::Null) => (None, false),
-        Some(pur) => match ruby::to_s(&pur) {
-            Some(text) => (Some(text), false),
-            None => (Some(pur.to_string()), true),
+        None | Some(Field::Other(Value::Null)) => (None, false),
+        Some(Field::Str(text)) => (Some(text), false),
+        Some(Field::Other(pur)) => match ruby::to_s(&pur) {
+            Some(text) => (Some(Cow::Owned(text)), false),
+            None => (Some(Cow::Owned(pur.to_string())), true),
         },
     }
 }
 
 /// `exp`: absent or null, or a string (parsed once the envelope is read).
-fn expiry_of(exp: Option<Value>) -> Result<Option<String>, RailsError> {
+fn expiry_of(exp: Option<Field<'_>>) -> Result<Option<Cow<'_, str>>, RailsError> {
     match exp {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(exp)) => Ok(Some(exp)),
-        Some(_) => Err(RailsError::BadPayload(PayloadProblem::ExpNotString)),
+        None | Some(Field::Other(Value::Null)) => Ok(None),
+        Some(Field::Str(exp)) => Ok(Some(exp)),
+        Some(Field::Other(_)) => Err(RailsError::BadPayload(PayloadProblem::ExpNotString)),
     }
 }
 

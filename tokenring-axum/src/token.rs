@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::time::SystemTime;
 
-use axum_core::extract::{FromRef, FromRequestParts};
+use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use http::header;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -49,6 +49,8 @@ pub trait Purpose: Send + Sync + 'static {
 /// A token verified for purpose `P` with the [`Verifier`] in the router's state
 /// (`Verifier: FromRef<S>`), and its value `T`. A request without a valid token is answered
 /// with a [`TokenRejection`]; the verifier logs the reason at `debug` (never the token).
+/// As `Option<Token<T, P>>` a request without a token gets `None` (an optional login), and
+/// one with a bad token is still refused.
 ///
 /// ```
 /// use axum::{Json, Router, routing::get};
@@ -92,12 +94,43 @@ where
     type Rejection = TokenRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let bearer = P::SOURCE == TokenSource::Bearer;
         let Some(token) = find(parts, P::SOURCE) else {
-            return Err(TokenRejection::missing(bearer));
+            return Err(TokenRejection::missing(P::SOURCE == TokenSource::Bearer));
         };
+        Self::verified(&token, state)
+    }
+}
+
+/// `Option<Token<T, P>>`: `None` when the request carries no token (an optional login); a
+/// token that is there but refused is still refused.
+impl<S, T, P> OptionalFromRequestParts<S> for Token<T, P>
+where
+    S: Send + Sync,
+    Verifier: FromRef<S>,
+    T: DeserializeOwned,
+    P: Purpose,
+{
+    type Rejection = TokenRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match find(parts, P::SOURCE) {
+            None => Ok(None),
+            Some(token) => Self::verified(&token, state).map(Some),
+        }
+    }
+}
+
+impl<T: DeserializeOwned, P: Purpose> Token<T, P> {
+    fn verified<S>(token: &str, state: &S) -> Result<Self, TokenRejection>
+    where
+        Verifier: FromRef<S>,
+    {
+        let bearer = P::SOURCE == TokenSource::Bearer;
         let verifier = Verifier::from_ref(state);
-        match verifier.verify::<T>(&token, Some(P::PURPOSE)) {
+        match verifier.verify::<T>(token, Some(P::PURPOSE)) {
             Ok(verified) => Ok(Token {
                 value: verified.value,
                 key_id: verified.key_id.to_string(),

@@ -84,6 +84,13 @@ async fn remembered(token: Token<String, Remembered>) -> String {
     token.value
 }
 
+async fn greeting(token: Option<Token<String, Remembered>>) -> String {
+    match token {
+        Some(token) => format!("hello {}", token.value),
+        None => "hello stranger".to_owned(),
+    }
+}
+
 async fn login(jar: RotatingJar) -> Result<RotatingJar, String> {
     jar.add("session", &json!({"user": "ann"}), 8 * HOUR)
         .map_err(|e| e.to_string())
@@ -109,6 +116,7 @@ fn router(keyring: Arc<Keyring>, reissue: bool) -> (Router, Verifier, Verifier) 
         .route("/protected", get(protected))
         .route("/link", get(link))
         .route("/remembered", get(remembered))
+        .route("/greeting", get(greeting))
         .route("/login", post(login))
         .route("/me", get(me))
         .route("/logout", post(logout))
@@ -293,6 +301,26 @@ async fn tokens_from_a_query_parameter_and_a_cookie() {
         (answer.status, answer.body.as_str()),
         (StatusCode::OK, "ann")
     );
+    // Optional: no token is `None`; a token that is there is still checked.
+    let greeting = |cookie: Option<String>| {
+        let mut request = Request::get("/greeting");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let answer = send(&router, greeting(None)).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (StatusCode::OK, "hello stranger")
+    );
+    let answer = send(&router, greeting(Some(format!("remember={remember}")))).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (StatusCode::OK, "hello ann")
+    );
+    let answer = send(&router, greeting(Some("remember=v1.k1.xx.yy".to_owned()))).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
     let answer = send(
         &router,
         Request::get("/remembered").body(Body::empty()).unwrap(),
