@@ -176,6 +176,10 @@ fn rails(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    let native_options = TokenOptions::new().purpose(PURPOSE).expires_in(LIFETIME);
+    group.bench_function("native_sign", |b| {
+        b.iter(|| native.generate(black_box(&value), native_options).unwrap())
+    });
     for accepted in [1u8, 4, 16] {
         let mut verifier = RailsVerifier::new(config(100, RailsDigest::Sha256, Envelope::Current));
         for n in 1..=accepted {

@@ -187,11 +187,14 @@ impl RailsVerifier {
     ) -> Result<String, SignError> {
         let config = &self.configs[0];
         let payload = metadata::wrap(value, &options, config.envelope, config.json, &*self.clock)?;
-        let data = if config.url_safe {
-            URL_SAFE_NO_PAD.encode(payload)
+        // Sized once for the data, `--` and the digest the MAC appends.
+        let encoded = base64::encoded_len(payload.len(), !config.url_safe).unwrap_or(0);
+        let mut data = String::with_capacity(encoded + 2 + config.digest.hex_len());
+        if config.url_safe {
+            URL_SAFE_NO_PAD.encode_string(&payload, &mut data);
         } else {
-            STANDARD.encode(payload)
-        };
+            STANDARD.encode_string(&payload, &mut data);
+        }
         let len = data.len() + 2 + config.digest.hex_len();
         if len > self.max_token_len {
             return Err(SignError::TooLarge {

@@ -83,7 +83,8 @@ pub(super) fn wrap<T: Serialize + ?Sized>(
         Some(_) => return Err(SignError::InvalidExpiry),
         None => None,
     };
-    let quoted = |s: &str| Value::String(s.to_owned()).to_string();
+    // A JSON string literal (a `str` always serialises).
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
     if options.purpose.is_none() && exp.is_none() {
         return Ok(style(value, json));
     }
@@ -101,12 +102,16 @@ pub(super) fn wrap<T: Serialize + ?Sized>(
         ),
         // Absent keys are omitted.
         Envelope::Current => {
-            let mut text = format!(r#"{{"_rails":{{"data":{value}"#);
+            let mut text = String::with_capacity(value.len() + 96);
+            text.push_str(r#"{"_rails":{"data":"#);
+            text.push_str(&value);
             if let Some(exp) = &exp {
-                text.push_str(&format!(r#","exp":{}"#, quoted(exp)));
+                text.push_str(r#","exp":"#);
+                text.push_str(&quoted(exp));
             }
             if let Some(purpose) = options.purpose {
-                text.push_str(&format!(r#","pur":{}"#, quoted(purpose)));
+                text.push_str(r#","pur":"#);
+                text.push_str(&quoted(purpose));
             }
             text.push_str("}}");
             style(text, json)
