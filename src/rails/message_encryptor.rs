@@ -98,8 +98,8 @@ impl EncryptorConfig {
     /// [`SecretError::WrongLength`] unless the secret is 32 bytes (Rails derives it with
     /// `key_generator.generate_key(salt, 32)`).
     pub fn new(secret: Secret) -> Result<Self, SecretError> {
-        let key = key_bytes(&secret)?;
-        let cipher = Aes256Gcm::new_from_slice(&key[..]).map_err(|_| wrong_length(&secret))?;
+        let cipher =
+            Aes256Gcm::new_from_slice(secret.expose()).map_err(|_| wrong_length(&secret))?;
         Ok(Self::with(Keyed::Gcm(Box::new(cipher))))
     }
 

@@ -166,7 +166,10 @@ fn unwrap_read<T: DeserializeOwned>(
         Held::Raw(data) => serde_json::from_str(data.map_or("null", RawValue::get))
             .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?,
         // The legacy envelope's `message`: decoded, then straight into `T`.
-        Held::Encoded(message) => {
+        Held::Encoded(None) => {
+            return Err(RailsError::BadPayload(PayloadProblem::MessageNotString));
+        }
+        Held::Encoded(Some(message)) => {
             let bytes = decode_message(&message)?;
             serde_json::from_slice(&bytes).map_err(|e| {
                 // Only text that is JSON can hold a value of the wrong type.
@@ -176,7 +179,7 @@ fn unwrap_read<T: DeserializeOwned>(
                 }
             })?
         }
-        _ => serde_json::from_value(opened.into_value()?)
+        Held::Value(value) => serde_json::from_value(value)
             .map_err(|e| RailsError::InvalidValue(SharedError::new(e)))?,
     };
     Ok((value, expires_at))
@@ -199,12 +202,12 @@ struct Opened<'a> {
 /// The value, or the legacy envelope's `message`, decoded only once the checks have passed
 /// (Rails decodes it after checking expiry and purpose, so an expired token says so).
 enum Held<'a> {
+    /// A plain value, or the current envelope's `data` read by the general reading.
     Value(Value),
-    Message(Value),
     /// The current envelope's `data` as written (absent: null).
     Raw(Option<&'a RawValue>),
-    /// The legacy envelope's `message`, a string not yet decoded.
-    Encoded(Cow<'a, str>),
+    /// The legacy envelope's `message`, not yet decoded; `None` when it is not a string.
+    Encoded(Option<Cow<'a, str>>),
 }
 
 /// What Rails writes for the legacy envelope: read in one pass too, the message decoded
@@ -273,7 +276,7 @@ impl<'a> Opened<'a> {
         {
             let (purpose, unmatchable_purpose) = purpose_of(meta.pur.map(Field::raw));
             return Ok(Self {
-                value: Held::Encoded(meta.message),
+                value: Held::Encoded(Some(meta.message)),
                 enveloped: true,
                 purpose,
                 unmatchable_purpose,
@@ -307,7 +310,10 @@ impl<'a> Opened<'a> {
         let (purpose, unmatchable_purpose) = purpose_of(meta.remove("pur").map(Field::value));
         let exp = expiry_of(meta.remove("exp").map(Field::value))?;
         let value = if payload.starts_with(LEGACY_PREFIX) {
-            Held::Message(meta.remove("message").unwrap_or_default())
+            Held::Encoded(match meta.remove("message") {
+                Some(Value::String(message)) => Some(Cow::Owned(message)),
+                _ => None,
+            })
         } else {
             Held::Value(meta.remove("data").unwrap_or_default())
         };
@@ -318,22 +324,6 @@ impl<'a> Opened<'a> {
             unmatchable_purpose,
             exp,
         })
-    }
-
-    /// The value; for the legacy envelope, its `message` decoded (strict base64 of JSON).
-    fn into_value(self) -> Result<Value, RailsError> {
-        match self.value {
-            Held::Value(value) => Ok(value),
-            Held::Raw(data) => serde_json::from_str(data.map_or("null", RawValue::get))
-                .map_err(|_| RailsError::BadPayload(PayloadProblem::NotJson)),
-            Held::Message(Value::String(message)) => {
-                serde_json::from_slice(&decode_message(&message)?)
-                    .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotJson))
-            }
-            Held::Encoded(message) => serde_json::from_slice(&decode_message(&message)?)
-                .map_err(|_| RailsError::BadPayload(PayloadProblem::MessageNotJson)),
-            Held::Message(_) => Err(RailsError::BadPayload(PayloadProblem::MessageNotString)),
-        }
     }
 }
 

@@ -428,20 +428,6 @@ fn concurrent_readers_during_hundreds_of_rewrites() {
 
 #[test]
 fn refusals_are_traced_and_listeners_may_read_the_status() {
-    use std::io::Write;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("keyring.json");
     std::fs::write(&path, one()).unwrap();
@@ -460,19 +446,12 @@ fn refusals_are_traced_and_listeners_may_read_the_status() {
         .unwrap();
     *cell.lock().unwrap() = Some(hot.clone());
 
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let log = crate::common::traced(tracing::Level::INFO, || {
         std::fs::write(&path, "{").unwrap();
         assert!(hot.reload().is_err());
         rename_into_place(&path, &two());
         assert!(hot.reload().unwrap());
     });
-    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
     assert!(
         log.contains("WARN") && log.contains("keyring refused"),
         "{log}"

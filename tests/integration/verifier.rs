@@ -486,38 +486,15 @@ fn debug_output_never_contains_secrets() {
 /// verifier, the purpose and the reason code, and nothing of the token.
 #[test]
 fn refusals_are_logged_at_debug_without_the_token() {
-    use std::io::Write;
-    use std::sync::Mutex;
-
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-    impl Write for Buffer {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     let (ring, _) = keyring(vec![key("k1", 1)]);
     let verifier = Verifier::new(ring, "logged");
     let token = verifier
         .generate(&"secret value", TokenOptions::new().purpose("reset"))
         .unwrap();
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let log = crate::common::traced(tracing::Level::DEBUG, || {
         assert!(verifier.verify::<String>(&token, Some("login")).is_err());
         assert!(verifier.verify::<String>(&token, Some("reset")).is_ok());
     });
-    let log = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
     assert!(
         log.contains("DEBUG")
             && log.contains("tokenring_verification_failed")

@@ -14,7 +14,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use tokenring::{SignError, TokenOptions, Verifier};
 
 use crate::rejection::TokenRejection;
@@ -101,7 +101,7 @@ impl JarKeys {
 /// the jar is returned in the response (`(jar, body)`), as with axum-extra's jars.
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, SystemTime};
 /// use axum::{Json, Router, http::StatusCode, routing::{get, post}};
 /// use tokenring::{Key, Keyring, Secret, Verifier};
 /// use tokenring_axum::{JarKeys, RotatingJar, TokenRejection};
@@ -174,13 +174,15 @@ impl RotatingJar {
             .find(|(n, _)| n == name)
             .map(|(_, value)| value)
             .ok_or_else(|| TokenRejection::missing(false))?;
-        let verified = match self.keys.verifier.verify::<Value>(token, Some(name)) {
-            Ok(verified) => verified,
-            Err(error) => return Err(TokenRejection::from_error(&error, false)),
-        };
-        let value = T::deserialize(&verified.value).map_err(|error| {
-            // (Not the error: it may quote the value.)
-            let _ = error;
+        // Verified once, the value kept as its JSON text: parsed into `T` here, and re-signed
+        // as it is when the cookie needs re-issuing.
+        let verified = self
+            .keys
+            .verifier
+            .verify::<Box<RawValue>>(token, Some(name))
+            .map_err(|error| TokenRejection::from_error(&error, false))?;
+        let value = serde_json::from_str(verified.value.get()).map_err(|_| {
+            // (Not serde's message: it may quote the value.)
             tracing::debug!(cookie = name, "cookie value is not the type asked for");
             TokenRejection::invalid_value()
         })?;
@@ -190,19 +192,21 @@ impl RotatingJar {
         Ok(value)
     }
 
-    /// Re-signs a cookie with the current key, keeping its expiry. Failing that (no key
-    /// signs now) the cookie is left as it is: it still verifies.
-    fn reissue(&self, name: &str, value: &Value, expires_at: Option<SystemTime>) {
-        // The keyring's clock, which judged the token's expiry.
-        let now = self.keys.verifier.keyring().now();
-        let remaining = expires_at.map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
-        let mut options = TokenOptions::new().purpose(name);
-        options = match expires_at {
+    /// Re-signs a cookie with the current key, keeping its value and expiry. Failing that (no
+    /// key signs now) the cookie is left as it is: it still verifies.
+    fn reissue(&self, name: &str, value: &RawValue, expires_at: Option<SystemTime>) {
+        let verifier = &self.keys.verifier;
+        let options = TokenOptions::new().purpose(name);
+        let options = match expires_at {
             Some(at) => options.expires_at(at),
             None => options.never_expires(),
         };
-        match self.keys.verifier.generate(value, options) {
+        match verifier.generate(value, options) {
             Ok(token) => {
+                // The keyring's clock, which judged the token's expiry.
+                let now = verifier.keyring().now();
+                let remaining =
+                    expires_at.map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
                 tracing::debug!(cookie = name, "cookie re-signed with the current key");
                 self.push(self.keys.cookie(name, token, remaining));
             }

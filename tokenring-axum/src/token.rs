@@ -1,5 +1,6 @@
 //! The `Token<T, P>` extractor: a token verified for purpose `P`, taken from where `P` says.
 
+use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::time::SystemTime;
 
@@ -8,6 +9,7 @@ use http::header;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 use tokenring::Verifier;
+use tokenring::keyring::KeyId;
 
 use crate::rejection::TokenRejection;
 
@@ -75,8 +77,8 @@ pub trait Purpose: Send + Sync + 'static {
 pub struct Token<T, P> {
     /// The token's value.
     pub value: T,
-    /// The key that verified it.
-    pub key_id: String,
+    /// The key that verified it (inline: no allocation per request).
+    pub key_id: KeyId,
     /// Whether that key signs now; when not, re-issue long-lived tokens.
     pub is_current_key: bool,
     /// When the token expires, if it does.
@@ -133,7 +135,7 @@ impl<T: DeserializeOwned, P: Purpose> Token<T, P> {
         match verifier.verify::<T>(token, Some(P::PURPOSE)) {
             Ok(verified) => Ok(Token {
                 value: verified.value,
-                key_id: verified.key_id.to_string(),
+                key_id: verified.key_id,
                 is_current_key: verified.is_current_key,
                 expires_at: verified.expires_at,
                 purpose: PhantomData,
@@ -144,23 +146,24 @@ impl<T: DeserializeOwned, P: Purpose> Token<T, P> {
     }
 }
 
-/// The token where `source` says, if there is one.
-fn find(parts: &Parts, source: TokenSource) -> Option<String> {
+/// The token where `source` says, if there is one; borrowed from the request where it can be.
+fn find(parts: &Parts, source: TokenSource) -> Option<Cow<'_, str>> {
     match source {
         TokenSource::Bearer => {
             let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
             let (scheme, token) = value.split_once(' ')?;
             let token = token.trim();
-            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+            (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
+                .then_some(Cow::Borrowed(token))
         }
         TokenSource::Cookie(name) => crate::jar::cookies(&parts.headers)
             .find(|(n, _)| n == name)
-            .map(|(_, value)| value),
+            .map(|(_, value)| Cow::Owned(value)),
         TokenSource::Query(name) => {
             let query = parts.uri.query()?;
             form_urlencoded::parse(query.as_bytes())
                 .find(|(n, _)| n == name)
-                .map(|(_, value)| value.into_owned())
+                .map(|(_, value)| value)
         }
     }
 }

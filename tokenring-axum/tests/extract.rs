@@ -73,7 +73,7 @@ fn keyring() -> (Arc<Keyring>, Arc<ManualClock>) {
 }
 
 async fn protected(token: Token<Value, Api>) -> Json<Value> {
-    Json(json!({"data": token.value, "key": token.key_id}))
+    Json(json!({"data": token.value, "key": &*token.key_id}))
 }
 
 async fn link(token: Token<u64, Link>) -> String {

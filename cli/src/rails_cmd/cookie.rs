@@ -95,7 +95,8 @@ fn read(args: &ReadArgs) -> Result<(), Failure> {
                 "standard input can hold the secret_key_base or the cookie, not both",
             ));
         }
-        read_token(usize::MAX / 4)?
+        // Rails caps a cookie at 4096 bytes; escaped, each byte takes at most three.
+        read_token(3 * tokenring::Verifier::DEFAULT_MAX_TOKEN_LEN)?
     } else {
         args.value.clone()
     };
