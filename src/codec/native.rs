@@ -124,28 +124,63 @@ pub(crate) struct EnvelopeIn<'a, T> {
     pub exp: Option<u64>,
 }
 
-/// Decodes the payload's base64 onto the stack when it is small (most tokens carry an id and
-/// a few claims) and onto the heap otherwise, and hands the bytes to `f`.
-pub(crate) fn with_payload<R>(payload: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<R, Malformed> {
-    // decode_slice wants room for its conservative estimate, not just the exact length.
-    let estimate = payload.len().div_ceil(4) * 3;
-    if estimate <= 192 {
-        decode_on_stack::<192, R>(payload, f)
-    } else if estimate <= 768 {
-        decode_on_stack::<768, R>(payload, f)
-    } else {
-        let bytes = B64.decode(payload).map_err(|_| Malformed::Payload)?;
-        Ok(f(&bytes))
-    }
+/// The envelope as tokenring writes it, cut without a JSON parser: `{"dat":VALUE` then
+/// `,"pur":"PURPOSE"` and `,"exp":SECONDS` (each optional, in that order) then `}`, no
+/// whitespace, no escape in the purpose. The tail is read from the end, so `dat` is every
+/// byte between the prefix and it.
+///
+/// If `dat` then parses as one JSON value, these bytes *are* the object
+/// `{dat, pur, exp}`: the general reading ([`EnvelopeIn`]) would answer the same. Any other
+/// spelling gives `None` and is left to it.
+pub(crate) struct Cut<'a> {
+    pub dat: &'a [u8],
+    /// The purpose's bytes between its quotes: no escape, no control character, but not yet
+    /// known to be UTF-8 (compared with a `&str`, equal bytes are).
+    pub pur: Option<&'a [u8]>,
+    pub exp: Option<u64>,
 }
 
-fn decode_on_stack<const N: usize, R>(
-    payload: &[u8],
-    f: impl FnOnce(&[u8]) -> R,
-) -> Result<R, Malformed> {
-    let mut buf = [0u8; N];
-    let n = B64
-        .decode_slice(payload, &mut buf)
-        .map_err(|_| Malformed::Payload)?;
-    Ok(f(&buf[..n]))
+const DAT: &[u8] = br#"{"dat":"#;
+const PUR: &[u8] = br#","pur":""#;
+const EXP: &[u8] = br#","exp":"#;
+
+pub(crate) fn cut(json: &[u8]) -> Option<Cut<'_>> {
+    let rest = json.strip_prefix(DAT)?.strip_suffix(b"}")?;
+    let (rest, exp) = super::strip_u64_field(rest, EXP)?;
+    let (dat, pur) = super::strip_string_field(rest, PUR)?;
+    Some(Cut { dat, pur, exp })
+}
+
+/// Decodes the payload's base64 (onto the stack when small) and hands the bytes to `f`.
+pub(crate) fn with_payload<R>(payload: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<R, Malformed> {
+    super::with_decoded(payload, &[&B64], f).ok_or(Malformed::Payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_what_tokenring_writes() {
+        let envelope = EnvelopeOut {
+            dat: &serde_json::json!({"sub": 42, "tags": ["a,\"pur\":\"b"]}),
+            pur: Some("login"),
+            exp: Some(1_800_000_900),
+        };
+        let json = serde_json::to_vec(&envelope).unwrap();
+        let cut = cut(&json).expect("tokenring's own spelling is cut");
+        assert_eq!(cut.dat, br#"{"sub":42,"tags":["a,\"pur\":\"b"]}"#);
+        assert_eq!(
+            (cut.pur, cut.exp),
+            (Some(&b"login"[..]), Some(1_800_000_900))
+        );
+
+        let cut = super::cut(br#"{"dat":"x"}"#).unwrap();
+        assert_eq!((cut.dat, cut.pur, cut.exp), (&br#""x""#[..], None, None));
+        let cut = super::cut(br#"{"dat":12,"exp":3}"#).unwrap();
+        assert_eq!((cut.dat, cut.pur, cut.exp), (&b"12"[..], None, Some(3)));
+        assert!(super::cut(br#"{"dat":1,"exp":03}"#).is_none());
+        assert!(super::cut(br#"{"dat":1,"pur":"\u0041"}"#).is_none());
+        assert!(super::cut(br#"{"pur":"a","dat":1}"#).is_none());
+    }
 }

@@ -85,3 +85,32 @@ impl fmt::Display for KeyId {
         f.pad(self.as_str())
     }
 }
+
+/// FNV-1a, for the keyring's id index. Ids are at most 32 bytes and the table is built from
+/// the keyring alone, so a token cannot choose what collides with what (the flooding SipHash
+/// guards against): it can only look an id up, and a lookup costs a handful of byte
+/// operations here instead of a SipHash round.
+#[derive(Clone, Copy)]
+pub(crate) struct IdHasher(u64);
+
+impl Default for IdHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The keyring's index from key id to position.
+pub(crate) type IdIndex =
+    std::collections::HashMap<std::sync::Arc<str>, usize, std::hash::BuildHasherDefault<IdHasher>>;

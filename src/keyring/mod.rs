@@ -30,7 +30,6 @@ pub use source::{
 #[cfg(feature = "watch")]
 pub use watch::HotKeyring;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -40,6 +39,7 @@ use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
 use crate::error::{EntryError, KeyRef, KeyringError, SecretError, ValueShape, VerifyError};
 use crate::secret::Secret;
 use counter::StripedCounter;
+use key_id::IdIndex;
 
 /// The lifecycle state of a key at a given time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -215,7 +215,7 @@ pub(crate) fn is_valid_key_id(id: &[u8]) -> bool {
 /// ```
 pub struct Keyring {
     keys: Vec<Key>,
-    by_id: HashMap<Arc<str>, usize>,
+    by_id: IdIndex,
     // Indices of keys in signing preference: latest `activates_at` first (absent = earliest),
     // file order breaking ties. The signer is the first one active now.
     signing_order: Vec<usize>,
@@ -263,7 +263,7 @@ impl Keyring {
                 max: Self::MAX_KEYS,
             });
         }
-        let mut by_id = HashMap::with_capacity(keys.len());
+        let mut by_id = IdIndex::with_capacity_and_hasher(keys.len(), Default::default());
         for (index, key) in keys.iter().enumerate() {
             let refuse = |error| {
                 Err(KeyringError::entry(

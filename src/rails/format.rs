@@ -3,13 +3,15 @@
 //! payload being the JSON value or a `_rails` metadata envelope. docs/RAILS.md cites the Rails
 //! source for every rule here.
 
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 
 use super::error::{PayloadProblem, RailsError, ShapeProblem};
-use crate::algorithm::{Keyed, MAX_TAG_LEN};
+use subtle::ConstantTimeEq as _;
+
+use crate::algorithm::{Keyed, MAX_TAG_LEN, Tag};
+use crate::codec::with_decoded;
 
 /// The HMAC digest (`digest:` option). Rails' own default is SHA1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -57,58 +59,55 @@ impl RailsMac {
         }
     }
 
+    fn tag(&self, data: &[u8]) -> Tag {
+        match self {
+            Self::Sha1(mac) => mac.tag(data),
+            Self::Sha256(mac) => mac.tag(data),
+            Self::Sha384(mac) => mac.tag(data),
+            Self::Sha512(mac) => mac.tag(data),
+        }
+    }
+
     /// `data--digest`, the digest as Rails writes it (lowercase hex).
     pub(super) fn sign(&self, data: String) -> String {
-        let tag = match self {
-            Self::Sha1(mac) => mac.tag(data.as_bytes()),
-            Self::Sha256(mac) => mac.tag(data.as_bytes()),
-            Self::Sha384(mac) => mac.tag(data.as_bytes()),
-            Self::Sha512(mac) => mac.tag(data.as_bytes()),
-        };
+        let mut hex = [0u8; 2 * MAX_TAG_LEN];
+        let hex = to_hex(self.tag(data.as_bytes()).as_bytes(), &mut hex);
         let mut token = data;
-        token.reserve(2 + 2 * tag.as_bytes().len());
+        token.reserve(2 + hex.len());
         token.push_str("--");
-        for byte in tag.as_bytes() {
-            token.push(HEX[usize::from(byte >> 4)] as char);
-            token.push(HEX[usize::from(byte & 0xf)] as char);
-        }
+        token.push_str(std::str::from_utf8(hex).expect("hex digits are ASCII"));
         token
     }
 
     /// Whether `hex` is the digest of `data`. Rails compares the hex strings exactly, so only
-    /// lowercase hex can match; it is decoded on the stack and compared in constant time.
+    /// lowercase hex can match: the expected digest is written as lowercase hex on the stack
+    /// and the two texts compared in constant time (no branch on the token's digits).
     fn verify(&self, data: &[u8], hex: &[u8]) -> bool {
-        let mut tag = [0u8; MAX_TAG_LEN];
-        let len = hex.len() / 2;
-        if !hex.len().is_multiple_of(2) || len > MAX_TAG_LEN {
+        let mut expected = [0u8; 2 * MAX_TAG_LEN];
+        let expected = to_hex(self.tag(data).as_bytes(), &mut expected);
+        if expected.len() != hex.len() {
             return false;
         }
-        for (out, pair) in tag.iter_mut().zip(hex.chunks_exact(2)) {
-            match (nibble(pair[0]), nibble(pair[1])) {
-                (Some(high), Some(low)) => *out = high << 4 | low,
-                _ => return false,
-            }
-        }
-        let tag = &tag[..len];
-        match self {
-            Self::Sha1(mac) => mac.verify(data, tag),
-            Self::Sha256(mac) => mac.verify(data, tag),
-            Self::Sha384(mac) => mac.verify(data, tag),
-            Self::Sha512(mac) => mac.verify(data, tag),
-        }
+        // Every byte compared whatever the differences (no early exit), the verdict taken
+        // through `subtle` so the compiler cannot branch on it either.
+        let diff = expected
+            .iter()
+            .zip(hex)
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b));
+        bool::from(diff.ct_eq(&0))
     }
+}
+
+/// `bytes` as lowercase hex in `out`; the written part.
+fn to_hex<'a>(bytes: &[u8], out: &'a mut [u8; 2 * MAX_TAG_LEN]) -> &'a [u8] {
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
+    }
+    &out[..2 * bytes.len()]
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// A lowercase hex digit's value (Rails writes, and so accepts, lowercase only).
-fn nibble(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
 
 impl std::str::FromStr for RailsDigest {
     type Err = String;
@@ -157,6 +156,16 @@ pub(super) fn signed_payload(
     mac: &RailsMac,
     token: &str,
 ) -> Result<Vec<u8>, RailsError> {
+    with_signed_payload(digest, mac, token, <[u8]>::to_vec)
+}
+
+/// [`signed_payload`], the payload handed to `f` (from the stack when small).
+pub(super) fn with_signed_payload<R>(
+    digest: RailsDigest,
+    mac: &RailsMac,
+    token: &str,
+    f: impl FnOnce(&[u8]) -> R,
+) -> Result<R, RailsError> {
     let hex_len = digest.hex_len();
     let bytes = token.as_bytes();
     if bytes.len() < hex_len + 3 {
@@ -166,14 +175,12 @@ pub(super) fn signed_payload(
     if &bytes[split..split + 2] != b"--" {
         return Err(RailsError::Malformed(ShapeProblem::NoSeparator));
     }
-    let (data, hex) = (&token[..split], &bytes[split + 2..]);
-    if !mac.verify(data.as_bytes(), hex) {
+    let (data, hex) = (&bytes[..split], &bytes[split + 2..]);
+    if !mac.verify(data, hex) {
         return Err(RailsError::BadSignature);
     }
-    STANDARD
-        .decode(data)
-        .or_else(|_| URL_SAFE_INDIFFERENT.decode(data))
-        .map_err(|_| RailsError::BadPayload(PayloadProblem::DataNotBase64))
+    with_decoded(data, &[&STANDARD, &URL_SAFE_INDIFFERENT], f)
+        .ok_or(RailsError::BadPayload(PayloadProblem::DataNotBase64))
 }
 
 const URL_SAFE_INDIFFERENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::RailsError;
-use super::format::{Envelope, JsonStyle, RailsDigest, RailsMac, signed_payload};
+use super::format::{Envelope, JsonStyle, RailsDigest, RailsMac, with_signed_payload};
 use super::metadata::{self, RailsOptions};
 use crate::clock::{Clock, SystemClock};
 use crate::error::SignError;
@@ -227,10 +227,12 @@ impl RailsVerifier {
         }
         let mut first_error = None;
         for (index, config) in self.configs.iter().enumerate() {
-            match signed_payload(config.digest, &config.mac, token) {
-                Ok(payload) => {
-                    let (value, expires_at) =
-                        metadata::unwrap(&payload, purpose, self.clock.now())?;
+            let checked = with_signed_payload(config.digest, &config.mac, token, |payload| {
+                metadata::unwrap(payload, purpose, self.clock.now())
+            });
+            match checked {
+                Ok(unwrapped) => {
+                    let (value, expires_at) = unwrapped?;
                     return Ok(RailsVerified {
                         value,
                         config: index,

@@ -16,6 +16,7 @@ use super::error::{PayloadProblem, RailsError};
 use super::format::{Envelope, JsonStyle, style};
 use super::ruby;
 use crate::clock::Clock;
+use crate::codec::{strip_string_field, with_decoded};
 use crate::error::{SharedError, SignError};
 
 /// What to bind into a Rails token besides its value.
@@ -126,7 +127,60 @@ pub(super) fn unwrap<T: DeserializeOwned>(
     purpose: Option<&str>,
     now: SystemTime,
 ) -> Result<(T, Option<SystemTime>), RailsError> {
+    if let Some(unwrapped) = unwrap_as_written(payload, purpose, now) {
+        return Ok(unwrapped);
+    }
     unwrap_read(Opened::read(payload)?, purpose, now)
+}
+
+/// Either envelope exactly as Rails writes it — `{"_rails":{"data":VALUE` (current) or
+/// `{"_rails":{"message":"BASE64"` (legacy), then `,"exp":"TIME"` and `,"pur":"PURPOSE"`
+/// (each optional or null, in that order), then `}}`; no whitespace, no escape in the strings — cut
+/// from its ends without a JSON parser, and accepted only if every check passes and the value
+/// decodes into `T`. If the value is one JSON value (the message, a plain string) these bytes
+/// *are* that envelope, so the general reading would answer the same; `None` (another
+/// spelling, or any refusal) leaves the answer to it.
+fn unwrap_as_written<T: DeserializeOwned>(
+    payload: &[u8],
+    purpose: Option<&str>,
+    now: SystemTime,
+) -> Option<(T, Option<SystemTime>)> {
+    let (legacy, rest) = match payload.strip_prefix(CURRENT_PREFIX) {
+        Some(rest) => (false, rest),
+        None => (true, payload.strip_prefix(LEGACY_PREFIX)?),
+    };
+    // The legacy envelope writes absent fields as null, which reads as absent.
+    let rest = rest.strip_suffix(b"}}")?;
+    let rest = rest.strip_suffix(br#","pur":null"#).unwrap_or(rest);
+    let (rest, pur) = strip_string_field(rest, br#","pur":""#)?;
+    let rest = rest.strip_suffix(br#","exp":null"#).unwrap_or(rest);
+    let (value, exp) = strip_string_field(rest, br#","exp":""#)?;
+    // A string `pur` is its own `to_s`; inside an envelope none and "" are equal.
+    if pur.unwrap_or_default() != purpose.unwrap_or_default().as_bytes() {
+        return None;
+    }
+    let expires_at = match exp {
+        Some(text) => {
+            let at = ruby::parse_iso8601(std::str::from_utf8(text).ok()?)?;
+            (now < at).then_some(at)?;
+            Some(at)
+        }
+        None => None,
+    };
+    let decode = |json: &[u8]| {
+        // `exp` and `pur` are plain strings, so only the value can hold a number.
+        refuse_non_json(json).ok()?;
+        serde_json::from_slice(json).ok()
+    };
+    let value = if legacy {
+        // Base64 has no quote, backslash or control character, so a message that decodes
+        // was a plain JSON string.
+        let message = value.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+        with_decoded(message, &[&STANDARD], decode)??
+    } else {
+        decode(value)?
+    };
+    Some((value, expires_at))
 }
 
 fn unwrap_read<T: DeserializeOwned>(
@@ -430,35 +484,132 @@ mod tests {
             r#"{"_rails":{"message":"BAhJIgY=","pur":null}}"#,
             r#"{"_rails":{"message":"WzEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MF0=","pur":null}}"#,
             r#"{"_rails":{"message":"eyJzdWIiOjQyfQ\u003d\u003d","pur":"login"}}"#,
+            // What the cut from the ends must get right or decline.
+            r#"{"_rails":{"data":1,"pur":"login"}}"#,
+            r#"{"_rails":{"data":1,"exp":"2030-01-01T00:00:00Z"}}"#,
+            r#"{"_rails":{"data":1}}"#,
+            r#"{"_rails":{"data":1,"pur":""}}"#,
+            r#"{"_rails":{"data":"x\",\"pur\":\"login","pur":""}}"#,
+            r#"{"_rails":{"data":{"x":1,"pur":"login"}}}"#,
+            r#"{"_rails":{"data":{"a":1},"x":2},"pur":"login"}}"#,
+            r#"{"_rails":{"data":1},"x":{"pur":"login"}}"#,
+            r#"{"_rails":{"data":123456789012345678901234,"pur":"login"}}"#,
+            r#"{"_rails":{"data":[1.5e300,-12],"pur":"login"}}"#,
+            r#"{"_rails":{"data":1,"exp":"2000-01-01T00:00:00Z","pur":"login"}}"#,
+            r#"{"_rails":{"data":1,"pur":"login","exp":"2030-01-01T00:00:00Z"}}"#,
+            r#"{"_rails":{"data":1 2,"pur":"login"}}"#,
+            r#"{"_rails":{"data":,"pur":"login"}}"#,
+            r#"{"_rails":{"data":1,"exp":" 2030-01-01T00:00:00Z ","pur":"login"}}"#,
+            r#"{"_rails":{"data":1,"exp":"2030-01-01T00:00:00Z","pur":"lo\u0067in"}}"#,
+            r#"{"_rails":{"data":1,"exp":"2030-02-30T24:00:00+01:00","pur":"a"}}"#,
+            r#"{"_rails":{"data":1,"exp":"","pur":"a"}}"#,
+            r#"{"_rails":{"data":1,"exp":"2030-01-01T00:00:00Z","pur":"login"}} "#,
+            "{\"_rails\":{\"data\":1,\"pur\":\"a\u{1}\"}}",
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ==","pur":"login"}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ=="}}"#,
+            r#"{"_rails":{"message":"MQ==","exp":"2000-01-01T00:00:00Z","pur":"login"}}"#,
+            r#"{"_rails":{"message":"e30=\",\"pur\":\"login","pur":""}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ","pur":"login"}}"#,
+            r#"{"_rails":{"message":"MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0","pur":"login"}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ==","pur":"login"},"x":1}"#,
+            r#"{"_rails":{"message":"a","b":"eyJzdWIiOjQyfQ==","pur":"login"}}"#,
+            r#"{"_rails":{"message":"BAhJIgY=","pur":"login"}}"#,
+            r#"{"_rails":{"message":"","pur":"login"}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ==","exp":null,"pur":"login"}}"#,
+            r#"{"_rails":{"message":"eyJzdWIiOjQyfQ==","exp":"2030-01-01T00:00:00Z","pur":null}}"#,
+            r#"{"_rails":{"data":1,"exp":null,"pur":null}}"#,
+            r#"{"_rails":{"data":1,"pur":null,"exp":null}}"#,
         ];
         for payload in payloads {
-            for purpose in [
-                None,
-                Some(""),
-                Some("login"),
-                Some("123"),
-                Some("a"),
-                Some("b"),
-            ] {
-                let fast = unwrap::<Value>(payload.as_bytes(), purpose, now);
-                let general = Opened::read_general(payload.as_bytes())
-                    .and_then(|opened| unwrap_read::<Value>(opened, purpose, now));
-                assert_eq!(fast, general, "{payload} for {purpose:?}");
-                // Typed: the same answer or the same kind of error (serde's messages differ
-                // in where they point).
-                let fast = unwrap::<u8>(payload.as_bytes(), purpose, now);
-                let general = Opened::read_general(payload.as_bytes())
-                    .and_then(|opened| unwrap_read::<u8>(opened, purpose, now));
-                match (&fast, &general) {
-                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{payload}"),
-                    (Err(a), Err(b)) => assert_eq!(
-                        std::mem::discriminant(a),
-                        std::mem::discriminant(b),
-                        "{payload} for {purpose:?}: {a} / {b}"
+            agree(payload.as_bytes(), now);
+        }
+    }
+
+    /// `unwrap` (the cut first) and the general reading alone answer the same for `payload`,
+    /// for each purpose asked, as a value and typed.
+    fn agree(payload: &[u8], now: SystemTime) {
+        let text = String::from_utf8_lossy(payload);
+        for purpose in [
+            None,
+            Some(""),
+            Some("login"),
+            Some("123"),
+            Some("a"),
+            Some("b"),
+            Some(r"lo\u0067in"),
+            Some("a\u{1}"),
+        ] {
+            let fast = unwrap::<Value>(payload, purpose, now);
+            let general = refuse_non_json(payload)
+                .and_then(|()| Opened::read_general(payload))
+                .and_then(|opened| unwrap_read::<Value>(opened, purpose, now));
+            assert_eq!(fast, general, "{text} for {purpose:?}");
+            // Typed: the same answer or the same kind of error (serde's messages differ in
+            // where they point).
+            let fast = unwrap::<u8>(payload, purpose, now);
+            let general = refuse_non_json(payload)
+                .and_then(|()| Opened::read_general(payload))
+                .and_then(|opened| unwrap_read::<u8>(opened, purpose, now));
+            match (&fast, &general) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{text}"),
+                (Err(a), Err(b)) => assert_eq!(
+                    std::mem::discriminant(a),
+                    std::mem::discriminant(b),
+                    "{text} for {purpose:?}: {a} / {b}"
+                ),
+                _ => panic!("{text} for {purpose:?}: {fast:?} / {general:?}"),
+            }
+        }
+    }
+
+    /// What `wrap` writes takes the cut (the fast path), in both envelopes, with and without
+    /// purpose and expiry.
+    #[test]
+    fn what_rails_writes_takes_the_cut() {
+        let clock = crate::clock::SystemClock;
+        let value = serde_json::json!({"sub": 42, "name": "a\"b"});
+        let hour = Duration::from_secs(3600);
+        for envelope in [Envelope::Current, Envelope::Legacy] {
+            for json in [JsonStyle::Ruby, JsonStyle::ActiveSupport] {
+                for (purpose, options) in [
+                    (
+                        Some("login"),
+                        RailsOptions::new().purpose("login").expires_in(hour),
                     ),
-                    _ => panic!("{payload} for {purpose:?}: {fast:?} / {general:?}"),
+                    (Some("login"), RailsOptions::new().purpose("login")),
+                    (None, RailsOptions::new().expires_in(hour)),
+                ] {
+                    let payload = wrap(&value, &options, envelope, json, &clock).unwrap();
+                    let cut =
+                        unwrap_as_written::<Value>(payload.as_bytes(), purpose, SystemTime::now());
+                    assert_eq!(cut.map(|(v, _)| v).as_ref(), Some(&value), "{payload}");
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes in the cut's frame, and any time and purpose text: the same answer
+        /// either way.
+        #[test]
+        fn the_cut_agrees_on_any_bytes(
+            data in "([\\[\\]{}\",:\\\\ 0-9a-z.e-]{0,24}|meyJhIjoxfQ==|m[A-Za-z0-9+/=\",\\\\]{0,12})",
+            exp in proptest::option::of("(2030-01-01T00:00:00Z|1999-01-01|[0-9TZ:. \"\\\\-]{0,12})"),
+            pur in proptest::option::of("[\",:\\\\a-z]{0,6}"),
+        ) {
+            let mut payload = match data.strip_prefix('m') {
+                // The legacy envelope: a message (base64 of `{"a":1}` or any text).
+                Some(message) => format!("{{\"_rails\":{{\"message\":\"{message}\""),
+                None => format!("{{\"_rails\":{{\"data\":{data}"),
+            };
+            if let Some(exp) = exp {
+                payload.push_str(&format!(",\"exp\":\"{exp}\""));
+            }
+            if let Some(pur) = pur {
+                payload.push_str(&format!(",\"pur\":\"{pur}\""));
+            }
+            payload.push_str("}}");
+            agree(payload.as_bytes(), SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
         }
     }
 }
