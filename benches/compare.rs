@@ -66,6 +66,23 @@ where
                     .unwrap()
             })
         });
+        // A forgery: the same token with its tag's first character changed (still a
+        // well-formed tag), refused after one MAC.
+        let (signed, tag) = token.rsplit_once('.').unwrap();
+        let other = if tag.starts_with('A') { 'B' } else { 'A' };
+        let forged = format!("{signed}.{other}{}", &tag[1..]);
+        assert!(matches!(
+            verifier.verify::<T>(&forged, Some(PURPOSE)),
+            Err(tokenring::VerifyError::BadSignature { .. })
+        ));
+        group.bench_function("tokenring_verify_forged", |b| {
+            b.iter(|| {
+                verifier
+                    .verify::<T>(black_box(&forged), Some(PURPOSE))
+                    .map(|_| ())
+                    .unwrap_err()
+            })
+        });
     }
 
     let floor = Floor::new();

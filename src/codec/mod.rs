@@ -74,8 +74,14 @@ pub(crate) fn strip_u64_field<'a>(rest: &'a [u8], key: &[u8]) -> Option<(&'a [u8
     if digits > 1 && number[0] == b'0' {
         return None;
     }
-    let n = number.iter().try_fold(0u64, |n, &d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })?;
+    let digit = |d: &u8| u64::from(d - b'0');
+    let n = if digits <= 19 {
+        // Fits: no overflow check in the loop.
+        number.iter().fold(0, |n, d| n * 10 + digit(d))
+    } else {
+        number
+            .iter()
+            .try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(digit(d)))?
+    };
     Some((before, Some(n)))
 }

@@ -42,10 +42,7 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, Malformed> {
         return Err(Malformed::KeyId);
     }
     let body = &rest[kid_len + 1..];
-    let payload_len = body
-        .iter()
-        .rposition(|&b| b == b'.')
-        .ok_or(Malformed::Structure)?;
+    let payload_len = memchr::memrchr(b'.', body).ok_or(Malformed::Structure)?;
     let (payload, tag) = (&body[..payload_len], &body[payload_len + 1..]);
     if payload.is_empty() || tag.is_empty() {
         return Err(Malformed::Structure);
