@@ -5,6 +5,9 @@
 #
 #   cargo bench --bench compare --features rails -- rails/
 #   tests/rails/ruby 7.2 benches/rails_ruby.rb
+#
+# Given the names of saved runs (`-- --save-baseline run1` …; see benches/report.py), the Rust
+# time is the median over them.
 require "json"
 require "active_support"
 require "active_support/message_verifier"
@@ -24,10 +27,16 @@ def median_ns
   times.sort[ROUNDS / 2]
 end
 
+RUNS = ARGV.empty? ? ["new"] : ARGV
+
 def criterion(name)
   root = ENV.fetch("CARGO_TARGET_DIR", File.expand_path("../target", __dir__))
-  path = File.join(root, "criterion", "rails", name, "new", "estimates.json")
-  File.exist?(path) ? JSON.parse(File.read(path)).dig("median", "point_estimate") : nil
+  times = RUNS.map do |run|
+    path = File.join(root, "criterion", "rails", name, run, "estimates.json")
+    File.exist?(path) ? JSON.parse(File.read(path)).dig("median", "point_estimate") : nil
+  end
+  return nil if times.include?(nil)
+  times.sort[times.size / 2]
 end
 
 puts "ActiveSupport #{ActiveSupport.version} on Ruby #{RUBY_VERSION}, #{PER_ROUND} × #{ROUNDS} rounds, medians:"

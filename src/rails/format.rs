@@ -98,16 +98,22 @@ impl RailsMac {
     }
 }
 
-/// `bytes` as lowercase hex in `out`; the written part.
+/// `bytes` as lowercase hex in `out`; the written part. The bytes are the expected digest,
+/// so each digit is computed, not looked up: no memory access depends on them.
 fn to_hex<'a>(bytes: &[u8], out: &'a mut [u8; 2 * MAX_TAG_LEN]) -> &'a [u8] {
     for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 0xf)];
+        pair[0] = hex_digit(byte >> 4);
+        pair[1] = hex_digit(byte & 0xf);
     }
     &out[..2 * bytes.len()]
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// The lowercase hex digit of `n` (below 16), without a branch or a table.
+fn hex_digit(n: u8) -> u8 {
+    // 1 when n > 9: 9 - n wraps to 247 or more, whose top bit is set.
+    let letter = 9u8.wrapping_sub(n) >> 7;
+    b'0' + n + letter * (b'a' - b'0' - 10)
+}
 
 impl std::str::FromStr for RailsDigest {
     type Err = String;
@@ -212,6 +218,12 @@ mod tests {
 
     /// Rails compares the hex digests as strings: only the lowercase spelling it writes
     /// matches, as here, where the digest is decoded and compared as bytes.
+    #[test]
+    fn hex_digits_are_lowercase() {
+        let digits: Vec<u8> = (0..16).map(hex_digit).collect();
+        assert_eq!(digits, b"0123456789abcdef");
+    }
+
     #[test]
     fn only_the_lowercase_digest_matches() {
         for digest in [

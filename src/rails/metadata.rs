@@ -84,40 +84,59 @@ pub(super) fn wrap<T: Serialize + ?Sized>(
         Some(_) => return Err(SignError::InvalidExpiry),
         None => None,
     };
-    // A JSON string literal (a `str` always serialises).
-    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
     if options.purpose.is_none() && exp.is_none() {
         return Ok(style(value, json));
     }
-    Ok(match envelope {
-        // Key order and nulls as Rails writes them; the outer JSON always goes through
-        // ActiveSupport::JSON.
-        Envelope::Legacy => style(
-            format!(
-                r#"{{"_rails":{{"message":"{}","exp":{},"pur":{}}}}}"#,
-                STANDARD.encode(style(value, json)),
-                exp.as_deref().map_or("null".to_owned(), quoted),
-                options.purpose.map_or("null".to_owned(), quoted),
-            ),
-            JsonStyle::ActiveSupport,
-        ),
+    // One buffer, sized once; key order and nulls as Rails writes them.
+    let mut text = String::with_capacity(value.len().div_ceil(3) * 4 + 96);
+    match envelope {
+        // The value as base64 text; the outer JSON always goes through ActiveSupport::JSON.
+        Envelope::Legacy => {
+            text.push_str(r#"{"_rails":{"message":""#);
+            STANDARD.encode_string(style(value, json), &mut text);
+            text.push_str(r#"","exp":"#);
+            push_json_str_or_null(&mut text, exp.as_deref());
+            text.push_str(r#","pur":"#);
+            push_json_str_or_null(&mut text, options.purpose);
+            text.push_str("}}");
+            Ok(style(text, JsonStyle::ActiveSupport))
+        }
         // Absent keys are omitted.
         Envelope::Current => {
-            let mut text = String::with_capacity(value.len() + 96);
             text.push_str(r#"{"_rails":{"data":"#);
             text.push_str(&value);
             if let Some(exp) = &exp {
                 text.push_str(r#","exp":"#);
-                text.push_str(&quoted(exp));
+                push_json_str(&mut text, exp);
             }
             if let Some(purpose) = options.purpose {
                 text.push_str(r#","pur":"#);
-                text.push_str(&quoted(purpose));
+                push_json_str(&mut text, purpose);
             }
             text.push_str("}}");
-            style(text, json)
+            Ok(style(text, json))
         }
-    })
+    }
+}
+
+/// `s` as a JSON string literal, as serde_json (and Ruby's JSON) writes it: only quotes,
+/// backslashes and control characters are escaped, so text without them is copied as is.
+fn push_json_str(out: &mut String, s: &str) {
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // A `str` always serialises.
+        out.push_str(&serde_json::to_string(s).unwrap_or_default());
+    } else {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
+}
+
+fn push_json_str_or_null(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => push_json_str(out, s),
+        None => out.push_str("null"),
+    }
 }
 
 /// The value of a payload whose signature (or encryption) is already verified, checked in
@@ -559,6 +578,25 @@ mod tests {
                 ),
                 _ => panic!("{text} for {purpose:?}: {fast:?} / {general:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn json_strings_are_written_as_serde_json_writes_them() {
+        for s in [
+            "login",
+            "",
+            "a\"b",
+            "back\\slash",
+            "tab\t",
+            "\u{1}",
+            "\u{7f}",
+            "é €",
+            "</script>",
+        ] {
+            let mut out = String::new();
+            push_json_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap());
         }
     }
 
