@@ -7,9 +7,9 @@ use base64::engine::general_purpose::STANDARD;
 use sha1::Sha1;
 use sha2::{Sha256, Sha384, Sha512};
 
-use super::error::{PayloadProblem, RailsError, ShapeProblem};
 use subtle::ConstantTimeEq as _;
 
+use super::error::{PayloadProblem, RailsError, ShapeProblem};
 use crate::algorithm::{Keyed, MAX_TAG_LEN, Tag};
 use crate::codec::with_decoded;
 
@@ -216,14 +216,14 @@ pub(super) fn style(json: String, style: JsonStyle) -> String {
 mod tests {
     use super::*;
 
-    /// Rails compares the hex digests as strings: only the lowercase spelling it writes
-    /// matches, as here, where the digest is decoded and compared as bytes.
     #[test]
     fn hex_digits_are_lowercase() {
         let digits: Vec<u8> = (0..16).map(hex_digit).collect();
         assert_eq!(digits, b"0123456789abcdef");
     }
 
+    /// Rails compares the hex digests as strings: only the lowercase spelling it writes
+    /// matches, as here, where the expected digest is written in lowercase and compared.
     #[test]
     fn only_the_lowercase_digest_matches() {
         for digest in [

@@ -154,11 +154,11 @@ pub(super) fn unwrap<T: DeserializeOwned>(
 
 /// Either envelope exactly as Rails writes it — `{"_rails":{"data":VALUE` (current) or
 /// `{"_rails":{"message":"BASE64"` (legacy), then `,"exp":"TIME"` and `,"pur":"PURPOSE"`
-/// (each optional or null, in that order), then `}}`; no whitespace, no escape in the strings — cut
-/// from its ends without a JSON parser, and accepted only if every check passes and the value
-/// decodes into `T`. If the value is one JSON value (the message, a plain string) these bytes
-/// *are* that envelope, so the general reading would answer the same; `None` (another
-/// spelling, or any refusal) leaves the answer to it.
+/// (each optional or null, in that order), then `}}`; no whitespace, no escape in the
+/// strings — cut from its ends without a JSON parser, and accepted only if every check passes
+/// and the value decodes into `T`. If the value is one JSON value (the message, a plain
+/// string) these bytes *are* that envelope, so the general reading would answer the same;
+/// `None` (another spelling, or any refusal) leaves the answer to it.
 fn unwrap_as_written<T: DeserializeOwned>(
     payload: &[u8],
     purpose: Option<&str>,
