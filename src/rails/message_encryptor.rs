@@ -198,6 +198,26 @@ impl EncryptorConfig {
             .map_err(|_| RailsError::Malformed(ShapeProblem::NotEncrypted))
     }
 
+    /// A part of exactly `N` bytes (a tag or an IV), decoded on the stack.
+    fn decode_array<const N: usize>(&self, part: &str) -> Result<[u8; N], RailsError> {
+        let engine = if self.url_safe {
+            &URL_SAFE_NO_PAD
+        } else {
+            &STANDARD
+        };
+        // decode_slice wants room for its estimate of the part, a few bytes over `N`: 64 is
+        // ample for the 12- and 16-byte parts, and a longer part is refused, not overflowed.
+        let mut buf = [0u8; 64];
+        match engine.decode_slice(part, &mut buf) {
+            Ok(n) if n == N && N <= buf.len() => {
+                let mut out = [0u8; N];
+                out.copy_from_slice(&buf[..N]);
+                Ok(out)
+            }
+            _ => Err(RailsError::Malformed(ShapeProblem::NotEncrypted)),
+        }
+    }
+
     fn encrypt(&self, plaintext: &[u8]) -> Result<String, SignError> {
         match &self.keyed {
             Keyed::Gcm(cipher) => {
@@ -237,11 +257,8 @@ impl EncryptorConfig {
                 let tag_len = self.encoded_len(TAG_LEN);
                 let (rest, tag) = split_part(message, tag_len)?;
                 let (data, iv) = split_part(rest, self.encoded_len(GCM_IV_LEN))?;
-                let (tag, iv) = (self.decode(tag)?, self.decode(iv)?);
-                let tag = Tag::try_from(tag.as_slice())
-                    .map_err(|_| RailsError::Malformed(ShapeProblem::NotEncrypted))?;
-                let nonce = Nonce::try_from(iv.as_slice())
-                    .map_err(|_| RailsError::Malformed(ShapeProblem::NotEncrypted))?;
+                let tag = Tag::from(self.decode_array::<TAG_LEN>(tag)?);
+                let nonce = Nonce::from(self.decode_array::<GCM_IV_LEN>(iv)?);
                 let mut data = Zeroizing::new(self.decode(data)?);
                 cipher
                     .decrypt_inout_detached(&nonce, b"", data.as_mut_slice().into(), &tag)
@@ -253,10 +270,7 @@ impl EncryptorConfig {
                 let inner = std::str::from_utf8(&inner)
                     .map_err(|_| RailsError::Malformed(ShapeProblem::NotEncrypted))?;
                 let (data, iv) = split_part(inner, self.encoded_len(CBC_IV_LEN))?;
-                let iv: [u8; CBC_IV_LEN] = self
-                    .decode(iv)?
-                    .try_into()
-                    .map_err(|_| RailsError::Malformed(ShapeProblem::NotEncrypted))?;
+                let iv = self.decode_array::<CBC_IV_LEN>(iv)?;
                 let data = self.decode(data)?;
                 cbc::Decryptor::<aes::Aes256>::new(&(*cbc.key).into(), &iv.into())
                     .decrypt_padded_vec::<Pkcs7>(&data)
