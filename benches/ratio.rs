@@ -93,13 +93,7 @@ fn against_floor<T: Serialize + DeserializeOwned>(time: Duration, name: &str, va
 }
 
 fn main() {
-    let mut seconds = 3.0;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--seconds" {
-            seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds);
-        }
-    }
+    let seconds = common::seconds_arg(3.0);
     let time = Duration::from_secs_f64(seconds);
     println!("interleaved batches of ~1 ms for {seconds} s per row; medians");
     println!();

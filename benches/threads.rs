@@ -42,13 +42,7 @@ fn throughput(threads: usize, time: Duration, op: &(dyn Fn() + Sync)) -> f64 {
 }
 
 fn main() {
-    let mut seconds = 1.0;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--seconds" {
-            seconds = args.next().and_then(|s| s.parse().ok()).unwrap_or(seconds);
-        }
-    }
+    let seconds = common::seconds_arg(1.0);
     let time = Duration::from_secs_f64(seconds);
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let counts: Vec<usize> = std::iter::successors(Some(1), |n| Some(n * 2))

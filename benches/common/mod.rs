@@ -113,3 +113,14 @@ pub fn keyring(n: usize) -> Arc<Keyring> {
         .collect();
     Arc::new(Keyring::new(keys).unwrap())
 }
+
+/// `--seconds S` from the command line (how long each measured point runs), else `default`.
+pub fn seconds_arg(default: f64) -> f64 {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--seconds" {
+            return args.next().and_then(|s| s.parse().ok()).unwrap_or(default);
+        }
+    }
+    default
+}

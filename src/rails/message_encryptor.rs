@@ -15,6 +15,7 @@ use std::sync::Arc;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use base64::Engine as _;
+use base64::engine::GeneralPurpose;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
@@ -170,12 +171,17 @@ impl EncryptorConfig {
         self
     }
 
-    fn encode(&self, bytes: &[u8]) -> String {
+    /// The base64 alphabet of the message's parts.
+    fn engine(&self) -> &'static GeneralPurpose {
         if self.url_safe {
-            URL_SAFE_NO_PAD.encode(bytes)
+            &URL_SAFE_NO_PAD
         } else {
-            STANDARD.encode(bytes)
+            &STANDARD
         }
+    }
+
+    fn encode(&self, bytes: &[u8]) -> String {
+        self.engine().encode(bytes)
     }
 
     /// Bytes of a part of `len` bytes, encoded (`length_after_encode`).
@@ -188,27 +194,17 @@ impl EncryptorConfig {
     }
 
     fn decode(&self, part: &str) -> Result<Vec<u8>, RailsError> {
-        let engine = if self.url_safe {
-            &URL_SAFE_NO_PAD
-        } else {
-            &STANDARD
-        };
-        engine
+        self.engine()
             .decode(part)
             .map_err(|_| RailsError::Malformed(ShapeProblem::NotEncrypted))
     }
 
     /// A part of exactly `N` bytes (a tag or an IV), decoded on the stack.
     fn decode_array<const N: usize>(&self, part: &str) -> Result<[u8; N], RailsError> {
-        let engine = if self.url_safe {
-            &URL_SAFE_NO_PAD
-        } else {
-            &STANDARD
-        };
         // decode_slice wants room for its estimate of the part, a few bytes over `N`: 64 is
         // ample for the 12- and 16-byte parts, and a longer part is refused, not overflowed.
         let mut buf = [0u8; 64];
-        match engine.decode_slice(part, &mut buf) {
+        match self.engine().decode_slice(part, &mut buf) {
             Ok(n) if n == N && N <= buf.len() => {
                 let mut out = [0u8; N];
                 out.copy_from_slice(&buf[..N]);

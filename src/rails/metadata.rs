@@ -181,7 +181,9 @@ fn unwrap_as_written<T: DeserializeOwned>(
     let expires_at = match exp {
         Some(text) => {
             let at = ruby::parse_iso8601(std::str::from_utf8(text).ok()?)?;
-            (now < at).then_some(at)?;
+            if now >= at {
+                return None;
+            }
             Some(at)
         }
         None => None,

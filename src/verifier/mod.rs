@@ -351,7 +351,7 @@ fn decode_envelope<T: DeserializeOwned>(
 ) -> Result<(T, Option<SystemTime>), VerifyError> {
     if let Some(cut) = native::cut(json)
         && cut.pur == purpose.map(str::as_bytes)
-        && let Ok(expires_at) = check_claims(purpose, cut.exp, purpose, now, leeway)
+        && let Ok(expires_at) = check_expiry(cut.exp, now, leeway)
         && let Ok(value) = serde_json::from_slice::<T>(cut.dat)
     {
         return Ok((value, expires_at));
@@ -397,6 +397,15 @@ fn check_claims(
             found: found.map(str::to_owned),
         });
     }
+    check_expiry(exp, now, leeway)
+}
+
+/// Checks the expiry; returns it as a time.
+fn check_expiry(
+    exp: Option<u64>,
+    now: SystemTime,
+    leeway: Duration,
+) -> Result<Option<SystemTime>, VerifyError> {
     let Some(exp) = exp else {
         return Ok(None);
     };
