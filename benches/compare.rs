@@ -123,7 +123,7 @@ where
 /// 1, 4 and 16 accepted configurations, the token from the last one.
 #[cfg(feature = "rails")]
 fn rails(c: &mut Criterion) {
-    use common::Small;
+    use common::{Small, verify_small};
     use tokenring::rails::{
         EncryptorConfig, Envelope, RailsConfig, RailsDigest, RailsEncryptor, RailsOptions,
         RailsVerifier,
@@ -187,11 +187,7 @@ fn rails(c: &mut Criterion) {
         )
         .unwrap();
     group.bench_function("native_verify", |b| {
-        b.iter(|| {
-            native
-                .verify::<Small>(black_box(&token), Some(PURPOSE))
-                .unwrap()
-        })
+        b.iter(|| verify_small(&native, &token))
     });
     let native_options = TokenOptions::new().purpose(PURPOSE).expires_in(LIFETIME);
     group.bench_function("native_sign", |b| {
@@ -229,17 +225,13 @@ fn rails(_: &mut Criterion) {}
 /// the same verify with no recorder installed (the facade's no-op), same value, same run.
 #[cfg(feature = "metrics")]
 fn telemetry(c: &mut Criterion) {
-    use common::Small;
+    use common::{Small, verify_small};
     let mut group = c.benchmark_group("metrics");
     let options = TokenOptions::new().purpose(PURPOSE).expires_in(LIFETIME);
     let plain = Verifier::new(keyring(1), "bench");
     let token = plain.generate(&small(), options).unwrap();
     group.bench_function("verify_no_recorder", |b| {
-        b.iter(|| {
-            plain
-                .verify::<Small>(black_box(&token), Some(PURPOSE))
-                .unwrap()
-        })
+        b.iter(|| verify_small(&plain, &token))
     });
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
     let recorded = Verifier::new(keyring(1), "bench");
@@ -248,11 +240,7 @@ fn telemetry(c: &mut Criterion) {
         recorded.verify::<Small>(&token, Some(PURPOSE)).unwrap();
     });
     group.bench_function("verify_prometheus", |b| {
-        b.iter(|| {
-            recorded
-                .verify::<Small>(black_box(&token), Some(PURPOSE))
-                .unwrap()
-        })
+        b.iter(|| verify_small(&recorded, &token))
     });
     group.finish();
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Floor, LIFETIME, PURPOSE, Small, keyring, small};
+use common::{Floor, LIFETIME, PURPOSE, Small, keyring, small, verify_small};
 use tokenring::hot::WatchMode;
 use tokenring::keyring::KeysSource;
 use tokenring::{HotKeyring, TokenOptions, Verifier};
@@ -64,21 +64,13 @@ fn main() {
     let hot_token = hot_verifier.generate(&small(), options).unwrap();
 
     let ours = || {
-        black_box(
-            verifier
-                .verify::<Small>(black_box(&token), Some(PURPOSE))
-                .unwrap(),
-        );
+        black_box(verify_small(&verifier, &token));
     };
     let theirs = || {
         black_box(floor.verify::<Small>(black_box(&floor_token)).unwrap());
     };
     let swapping = || {
-        black_box(
-            hot_verifier
-                .verify::<Small>(black_box(&hot_token), Some(PURPOSE))
-                .unwrap(),
-        );
+        black_box(verify_small(&hot_verifier, &hot_token));
     };
 
     // Interleaved repetitions, medians: this kind of machine drifts by ±10% over seconds.
