@@ -589,7 +589,7 @@ fn watch_prints_reloads_and_refusals() {
     let dir = tempfile::tempdir().unwrap();
     let (path, k) = keyring_file(dir.path());
     let mut child = Process::new(assert_cmd::cargo::cargo_bin("tokenring"))
-        .args(["keyring", "watch", &k, "--count", "2"])
+        .args(["keyring", "watch", &k, "--count", "3"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -601,15 +601,31 @@ fn watch_prints_reloads_and_refusals() {
         "{first}"
     );
 
+    // Whole-file replacements, as the CLI itself writes: the watcher never reads a file
+    // half-written (an empty file would be a refusal of its own).
+    let replace = |contents: &str| {
+        let next = path.with_extension("next");
+        std::fs::write(&next, contents).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions();
+        std::fs::set_permissions(&next, mode).unwrap();
+        std::fs::rename(&next, &path).unwrap();
+    };
     let good = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, "{broken").unwrap();
+    replace("{broken");
     let refused = lines.next().unwrap().unwrap();
     assert!(
         refused.contains("refused") && refused.contains("generation 1 stays"),
         "{refused}"
     );
 
-    std::fs::write(&path, &good).unwrap(); // unchanged content: no event
+    // The same content as in force: a recovery, not a new generation. Waiting for it keeps
+    // the next change from being read in the same pass.
+    replace(&good);
+    let recovered = lines.next().unwrap().unwrap();
+    assert!(
+        recovered.contains("recovered") && recovered.contains("generation 1 stays"),
+        "{recovered}"
+    );
     ok(&[
         "keyring",
         "add",
