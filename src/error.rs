@@ -487,10 +487,17 @@ fn plain_field_names(message: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Malformed {
+    /// It starts or ends with whitespace (a space, a tab, a newline): a token never does, so
+    /// it was copied or read with something around it.
+    Whitespace,
     /// It does not start with `v1.`.
     Version,
-    /// It is not `v1.KID.PAYLOAD.TAG`.
+    /// It is not `v1.KID.PAYLOAD.TAG`: a dot is missing.
     Structure,
+    /// The payload, between the key id and the last dot, is empty.
+    EmptyPayload,
+    /// The tag, after the last dot, is empty.
+    EmptyTag,
     /// The key id is not 1 to 32 of `[A-Za-z0-9_-]`.
     KeyId,
     /// The tag is not base64url of the key's tag length.
@@ -502,8 +509,13 @@ pub enum Malformed {
 impl fmt::Display for Malformed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::Whitespace => {
+                "whitespace before or after the token (a space, tab or newline copied with it)"
+            }
             Self::Version => "not a tokenring v1 token (expected it to start with \"v1.\")",
             Self::Structure => "expected four dot-separated parts: v1.KEY_ID.PAYLOAD.TAG",
+            Self::EmptyPayload => "the payload (between the key id and the last dot) is empty",
+            Self::EmptyTag => "the signature (after the last dot) is empty",
             Self::KeyId => "key id must be 1 to 32 of A-Z a-z 0-9 _ -",
             Self::Tag => "signature is not base64url of the right length",
             Self::Payload => "payload is not a base64url JSON envelope",

@@ -8,6 +8,7 @@
 mod demo;
 mod files;
 mod fleet;
+mod input;
 mod keyring_cmd;
 #[cfg(feature = "rails")]
 mod rails_cmd;

@@ -1,6 +1,5 @@
 //! `tokenring sign`, `verify` and `inspect`.
 
-use std::io::Read as _;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
@@ -41,32 +40,26 @@ pub(crate) struct VerifyArgs {
     /// Accept tokens this long past their expiry (clock skew).
     #[arg(long, value_parser = parse_duration)]
     leeway: Option<Duration>,
-    /// The token; - reads stdin.
+    /// The token, exactly as given (surrounding whitespace is refused, by name); `-` reads
+    /// it from standard input, dropping one trailing newline.
     token: String,
 }
 
 #[derive(Args)]
 pub(crate) struct InspectArgs {
-    /// The token; - reads stdin.
+    /// The token, exactly as given; `-` reads it from standard input, dropping one trailing
+    /// newline.
     token: String,
 }
 
-/// The argument itself, or standard input for `-`, trimmed of surrounding whitespace.
+/// The argument exactly as given, or standard input for `-` (one trailing newline dropped):
+/// the rule of `crate::input`.
 fn argument(text: &str) -> Result<String, Failure> {
-    if text != "-" {
-        return Ok(text.trim().to_owned());
+    if text == "-" {
+        crate::input::stdin_text(1 << 20, "the argument")
+    } else {
+        Ok(text.to_owned())
     }
-    const MAX: u64 = 1 << 20;
-    let mut input = String::new();
-    std::io::stdin()
-        .take(MAX + 1)
-        .read_to_string(&mut input)
-        .map_err(|e| Failure::new(format!("cannot read stdin: {e}")))?;
-    // Cut off at the cap, the true length is unknown: say so rather than report the cap's.
-    if input.len() as u64 > MAX {
-        return Err(Failure::new("standard input is over 1 MiB"));
-    }
-    Ok(input.trim().to_owned())
 }
 
 pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {

@@ -793,7 +793,7 @@ fn rails_tokens_as_given_caps_and_json_styles() {
     }
     assert_eq!(ok(&with(&verify, token)).trim(), "7");
     let newline = format!("{token}\n");
-    fails(&with(&verify, &newline), "token rejected: malformed token");
+    fails(&with(&verify, &newline), "whitespace before or after");
     tokenring()
         .args(with(&verify, "-"))
         .write_stdin(format!("{token}\n"))
@@ -1433,4 +1433,72 @@ fn small_things_operators_meet() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("standard input is over 1 MiB"), "{stderr}");
+}
+
+/// One rule for whitespace around a token, for every command that reads one: as given on the
+/// command line (surrounding whitespace refused, by name); from standard input, exactly one
+/// trailing newline dropped.
+#[test]
+fn one_whitespace_rule_for_every_token_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, k) = keyring_file(dir.path());
+    let token = ok(&["sign", "--keyring", &k, "42"]);
+    let token = token.strip_suffix('\n').unwrap();
+    let mut readers: Vec<Vec<&str>> = vec![vec!["verify", "--keyring", &k], vec!["inspect"]];
+    let key = "11".repeat(32);
+    let rails_token;
+    let rails_message;
+    if cfg!(feature = "rails") {
+        rails_token = ok(&["rails", "sign", "--secret", &key, "42"]);
+        rails_message = ok(&["rails", "encrypt", "--secret", &key, "42"]);
+        readers.push(vec!["rails", "verify", "--secret", &key]);
+        readers.push(vec!["rails", "decrypt", "--secret", &key]);
+    } else {
+        (rails_token, rails_message) = (String::new(), String::new());
+    }
+    let tokens = [
+        token,
+        token,
+        rails_token.trim_end(),
+        rails_message.trim_end(),
+    ];
+    fn with<'a>(reader: &[&'a str], last: &'a str) -> Vec<&'a str> {
+        [reader, &[last]].concat()
+    }
+    for (reader, token) in readers.iter().zip(tokens) {
+        assert!(ok(&with(reader, token)).contains("42"), "{reader:?}");
+        for wrapped in [
+            format!("{token}\n"),
+            format!(" {token}"),
+            format!("{token} "),
+            format!("\t{token}"),
+        ] {
+            fails(&with(reader, &wrapped), "whitespace before or after");
+        }
+        tokenring()
+            .args(with(reader, "-"))
+            .write_stdin(format!("{token}\r\n"))
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("42"));
+        for extra in [format!("{token}\n\n"), format!(" {token}\n")] {
+            tokenring()
+                .args(with(reader, "-"))
+                .write_stdin(extra)
+                .assert()
+                .code(1)
+                .stderr(predicate::str::contains("whitespace before or after"));
+        }
+    }
+    // An empty part is named, not counted wrong.
+    let (head, _tag) = token.rsplit_once('.').unwrap();
+    fails(
+        &["inspect", &format!("{head}.")],
+        "signature (after the last dot) is empty",
+    );
+    let kid = head.split('.').nth(1).unwrap();
+    fails(
+        &["inspect", &format!("v1.{kid}..AAAA")],
+        "payload (between the key id and the last dot) is empty",
+    );
 }

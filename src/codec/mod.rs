@@ -85,3 +85,10 @@ pub(crate) fn strip_u64_field<'a>(rest: &'a [u8], key: &[u8]) -> Option<(&'a [u8
     };
     Some((before, Some(n)))
 }
+
+/// Whether `token` starts or ends with ASCII whitespace, which no token of any format
+/// holds: both readers name it rather than the part it breaks.
+pub(crate) fn has_surrounding_whitespace(token: &[u8]) -> bool {
+    matches!(token.first(), Some(b) if b.is_ascii_whitespace())
+        || matches!(token.last(), Some(b) if b.is_ascii_whitespace())
+}

@@ -30,6 +30,11 @@ pub(crate) struct Parts<'a> {
 
 pub(crate) fn split(token: &str) -> Result<Parts<'_>, Malformed> {
     let bytes = token.as_bytes();
+    // Checked first so the error names the cause: a pasted token with a newline would
+    // otherwise be refused for its tag's length, one with a leading space for its version.
+    if super::has_surrounding_whitespace(bytes) {
+        return Err(Malformed::Whitespace);
+    }
     let rest = bytes
         .strip_prefix(PREFIX.as_bytes())
         .ok_or(Malformed::Version)?;
@@ -44,8 +49,11 @@ pub(crate) fn split(token: &str) -> Result<Parts<'_>, Malformed> {
     let body = &rest[kid_len + 1..];
     let payload_len = memchr::memrchr(b'.', body).ok_or(Malformed::Structure)?;
     let (payload, tag) = (&body[..payload_len], &body[payload_len + 1..]);
-    if payload.is_empty() || tag.is_empty() {
-        return Err(Malformed::Structure);
+    if payload.is_empty() {
+        return Err(Malformed::EmptyPayload);
+    }
+    if tag.is_empty() {
+        return Err(Malformed::EmptyTag);
     }
     Ok(Parts {
         // The id grammar is ASCII, so this slice is on char boundaries.

@@ -57,6 +57,9 @@ pub enum RailsError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ShapeProblem {
+    /// It starts or ends with whitespace (a space, a tab, a newline), which no Rails token
+    /// or message holds: it was copied or read with something around it.
+    Whitespace,
     /// Shorter than any `data--digest` of the digest.
     TooShort,
     /// No `--` where the digest's length puts it.
@@ -69,6 +72,9 @@ pub enum ShapeProblem {
 impl fmt::Display for ShapeProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::Whitespace => {
+                "whitespace before or after it (a space, tab or newline copied with it)"
+            }
             Self::TooShort => "too short for data--digest",
             Self::NoSeparator => "no -- before the digest",
             Self::NotEncrypted => "not base64(data)--base64(iv)[--base64(tag)]",

@@ -425,6 +425,10 @@ impl RailsEncryptor {
                 max: self.max_len,
             });
         }
+        // Named before any configuration is tried: each would refuse it for its shape.
+        if crate::codec::has_surrounding_whitespace(message.as_bytes()) {
+            return Err(RailsError::Malformed(ShapeProblem::Whitespace));
+        }
         let mut first_error = None;
         for (index, config) in self.configs.iter().enumerate() {
             match config.decrypt(message) {

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::RailsError;
+use super::error::{RailsError, ShapeProblem};
 use super::format::{Envelope, JsonStyle, RailsDigest, RailsMac, with_signed_payload};
 use super::metadata::{self, RailsOptions};
 use crate::clock::{Clock, SystemClock};
@@ -224,6 +224,10 @@ impl RailsVerifier {
                 len: token.len(),
                 max: self.max_token_len,
             });
+        }
+        // Named before any configuration is tried: each would refuse it for its shape.
+        if crate::codec::has_surrounding_whitespace(token.as_bytes()) {
+            return Err(RailsError::Malformed(ShapeProblem::Whitespace));
         }
         let mut first_error = None;
         for (index, config) in self.configs.iter().enumerate() {

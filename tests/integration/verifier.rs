@@ -226,8 +226,8 @@ fn malformed_tokens_are_typed() {
         ("v1.", Malformed::Structure),
         ("v1.k1", Malformed::Structure),
         ("v1.k1.e30", Malformed::Structure),
-        ("v1.k1..AAAA", Malformed::Structure),
-        ("v1.k1.e30.", Malformed::Structure),
+        ("v1.k1..AAAA", Malformed::EmptyPayload),
+        ("v1.k1.e30.", Malformed::EmptyTag),
         ("v1..e30.AAAA", Malformed::KeyId),
         ("v1.k!.e30.AAAA", Malformed::KeyId),
         ("v1.ünï.e30.AAAA", Malformed::KeyId),
@@ -254,6 +254,28 @@ fn malformed_tokens_are_typed() {
             key_id: "nope".into()
         })
     );
+}
+
+#[test]
+fn whitespace_around_a_token_is_refused_by_name() {
+    let (ring, _) = keyring(vec![key("k1", 1)]);
+    let verifier = Verifier::new(ring, "s");
+    let token = verifier.generate(&42, TokenOptions::new()).unwrap();
+    assert_eq!(verifier.verify::<u32>(&token, None).unwrap().value, 42);
+    for wrapped in [
+        format!("{token}\n"),
+        format!("{token}\r\n"),
+        format!(" {token}"),
+        format!("\t{token} "),
+    ] {
+        assert_eq!(
+            verifier.verify::<u32>(&wrapped, None),
+            Err(VerifyError::Malformed(Malformed::Whitespace)),
+            "{wrapped:?}"
+        );
+    }
+    let message = VerifyError::Malformed(Malformed::Whitespace).to_string();
+    assert!(message.contains("whitespace"), "{message}");
 }
 
 #[test]

@@ -200,25 +200,11 @@ pub(super) fn read_secret(path: &Path) -> Result<Zeroizing<String>, Failure> {
     Ok(text)
 }
 
-/// A token from standard input, one trailing newline (`\n` or `\r\n`) dropped; reading
-/// stops past `max_len` bytes, where the verifier refuses it anyway.
+/// A token from standard input by the rule of `crate::input`; more than `max_len` bytes
+/// (and a newline) is refused, as the verifier would refuse it.
 pub(super) fn read_token(max_len: usize) -> Result<String, Failure> {
-    let mut bytes = Vec::new();
     let limit = u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(2);
-    std::io::stdin()
-        .lock()
-        .take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Failure::new(format!("cannot read the token from standard input: {e}")))?;
-    let mut token = String::from_utf8(bytes)
-        .map_err(|_| Failure::new("token rejected: it is not UTF-8 text"))?;
-    if token.ends_with('\n') {
-        token.pop();
-        if token.ends_with('\r') {
-            token.pop();
-        }
-    }
-    Ok(token)
+    crate::input::stdin_text(limit, "the token")
 }
 
 pub(super) fn parse_json_style(text: &str) -> Result<JsonStyle, String> {
