@@ -3,6 +3,7 @@
 
 #[cfg(feature = "etcd")]
 pub mod etcd;
+pub mod missing;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

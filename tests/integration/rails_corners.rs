@@ -3,8 +3,7 @@
 //! with a UTC offset, an envelope with both `data` and `message`, expiry checked before
 //! purpose, a plain token asked for purpose "", integers wider than 64 bits. Each token is
 //! hand-made (any payload, signed as Rails signs), read by `tests/rails/corners.rb` and by
-//! tokenring, and the two verdicts compared. Runs when TOKENRING_RAILS_LIVE=1, as .ci/run
-//! sets it.
+//! tokenring, and the two verdicts compared. Needs the Rails judges (see `rails_ruby::live`).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -2,7 +2,7 @@
 //! (`tests/rails/encrypted.rb`): messages and cookies tokenring makes are read by
 //! ActiveSupport's `MessageEncryptor` and ActionDispatch's cookie jar (and session store);
 //! those Rails makes — each cipher, with and without purpose and expiry, rotated, and every
-//! byte tampered — are read by tokenring. Runs when TOKENRING_RAILS_LIVE=1, as .ci/run sets it.
+//! byte tampered — are read by tokenring. Needs the Rails judges (see `rails_ruby::live`).
 
 use std::time::{Duration, SystemTime};
 

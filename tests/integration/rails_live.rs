@@ -1,7 +1,7 @@
 //! The other direction: tokens minted by tokenring, judged by real ActiveSupport and
 //! ActiveRecord (`verified`, `find_signed`, `find_by_token_for`). Needs Ruby with Rails
-//! (tests/rails/setup.sh); runs when TOKENRING_RAILS_LIVE=1, as .ci/run sets it, and says it
-//! skipped otherwise.
+//! (tests/rails/setup.sh, which tests/setup.sh runs); without it the tests fail, naming the setup,
+//! unless TOKENRING_SKIP_MISSING=1 asks to skip them (loudly).
 #![cfg(feature = "rails")]
 
 use std::process::Command;

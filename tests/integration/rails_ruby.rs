@@ -30,13 +30,31 @@ pub fn judge(version: &str, script: &str, input: &Value) -> Value {
     judged
 }
 
-/// Whether the live Rails tests run (TOKENRING_RAILS_LIVE=1, as .ci/run sets it).
+/// Whether the Rails judges are installed (`tests/rails/setup.sh`), asked once per run. When
+/// they are not, the test fails naming the setup, or — with TOKENRING_SKIP_MISSING=1 outside
+/// CI — says SKIPPED on the terminal and this answers false.
 pub fn live() -> bool {
-    let on = std::env::var("TOKENRING_RAILS_LIVE").is_ok_and(|v| v == "1");
-    if !on {
-        eprintln!(
-            "skipped: set TOKENRING_RAILS_LIVE=1 after tests/rails/setup.sh to judge with real Rails"
+    static INSTALLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let installed = *INSTALLED.get_or_init(|| {
+        let root = env!("CARGO_MANIFEST_DIR");
+        ["6.1", "7.2"].iter().all(|version| {
+            Command::new(format!("{root}/tests/rails/ruby"))
+                .args([
+                    version,
+                    "-e",
+                    "require 'active_support'; require 'active_record'; require 'action_dispatch'",
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        })
+    });
+    if !installed {
+        crate::common::missing::missing(
+            "Ruby with Rails 6.1 and 7.2 (the judges)",
+            "tests/rails/setup.sh installs them",
         );
     }
-    on
+    installed
 }

@@ -12,14 +12,16 @@ A comment on the line before a block changes how it runs:
 
 Environment for the blocks: CARGO_TARGET_DIR is the repository's target/ (builds are reused),
 CARGO_INSTALL_ROOT a scratch directory first on PATH (nothing lands in ~/.cargo/bin),
-SECRET_KEY_BASE a fresh 128-hex-character one (the docs' Rails examples read it), and
-FUZZ_SECONDS as given (CI: 10).
+and FUZZ_SECONDS as given (CI: 10). Nothing else: a block that reads a variable sets it itself
+(SECRET_KEY_BASE is removed from the environment, so a block that forgets it fails).
+
+Before running anything, every `cargo install` line of the files must say `--locked` (else the
+install resolves newer dependencies than Cargo.lock).
 
 Usage: tests/readme/run_blocks.py README.md docs/ROTATION.md ...
 """
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -110,16 +112,30 @@ def run_background(code, cwd, env):
             os.killpg(process.pid, signal.SIGKILL)
 
 
+def unlocked_installs(paths):
+    """`path:line` of each `cargo install` line without `--locked`."""
+    found = []
+    for path in paths:
+        for number, line in enumerate((REPO / path).read_text().splitlines(), 1):
+            if re.search(r"\bcargo install\b", line) and "--locked" not in line:
+                found.append(f"{path}:{number}")
+    return found
+
+
 def main(paths):
     ran = skipped = 0
     failed = []
+    unlocked = unlocked_installs(paths)
+    if unlocked:
+        print("readme: FAILED: `cargo install` without --locked at " + ", ".join(unlocked))
+        return 1
     with tempfile.TemporaryDirectory(prefix="readme-") as scratch:
         scratch = Path(scratch)
         env = dict(os.environ)
         env["CARGO_TARGET_DIR"] = str(Path(env.get("CARGO_TARGET_DIR") or REPO / "target").resolve())
         env["CARGO_INSTALL_ROOT"] = str(scratch / "cargo")
         env["PATH"] = f"{scratch / 'cargo' / 'bin'}{os.pathsep}{env['PATH']}"
-        env["SECRET_KEY_BASE"] = secrets.token_hex(64)
+        env.pop("SECRET_KEY_BASE", None)
         env.setdefault("FUZZ_SECONDS", "60")
         for index, path in enumerate(paths):
             clone = scratch / f"clone-{index}"
