@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 #[path = "missing.rs"]
-mod missing;
+pub mod missing;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

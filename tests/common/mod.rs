@@ -3,6 +3,10 @@
 
 #[cfg(feature = "etcd")]
 pub mod etcd;
+// One copy of the module: the etcd harness (also compiled alone into other crates) holds it.
+#[cfg(feature = "etcd")]
+pub use etcd::missing;
+#[cfg(not(feature = "etcd"))]
 pub mod missing;
 
 use std::sync::Arc;
