@@ -1502,3 +1502,66 @@ fn one_whitespace_rule_for_every_token_reader() {
         "payload (between the key id and the last dot) is empty",
     );
 }
+
+/// `--accept` inherits what it leaves unset from the primary, as Rails' `rotate` does; a raw
+/// secret that is empty is refused naming its file, and a short one is warned about, as a
+/// `secret_key_base` is.
+#[cfg(feature = "rails")]
+#[test]
+fn rails_accept_inherits_and_raw_secrets_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let old = file("old.hex", &format!("{}\n", "ab".repeat(64)));
+    let new = file("new.hex", &"cd".repeat(64));
+    let token = ok(&[
+        "rails",
+        "sign",
+        "--secret-file",
+        &old,
+        "--digest",
+        "SHA256",
+        "--url-safe",
+        r#"{"a":"??>>"}"#,
+    ]);
+    let token = token.trim_end();
+    let verify = |accept: &str| {
+        run(&[
+            "rails",
+            "verify",
+            "--secret-file",
+            &new,
+            "--digest",
+            "SHA256",
+            "--url-safe",
+            "--accept",
+            accept,
+            token,
+        ])
+    };
+    let inherited = verify(&format!("secret-file={old}"));
+    assert_eq!(inherited.code, 0, "{}", inherited.stderr);
+    assert_eq!(inherited.stdout.trim(), r#"{"a":"??>>"}"#);
+    // Said explicitly, another digest still overrides the primary's.
+    assert_eq!(verify(&format!("secret-file={old},digest=SHA1")).code, 1);
+
+    let empty = file("empty.hex", "");
+    fails(
+        &["rails", "sign", "--secret-file", &empty, "1"],
+        &format!("the secret from {empty} is empty"),
+    );
+    let short = file("short.hex", "ab\n");
+    let r = run(&["rails", "sign", "--secret-file", &short, "1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("warning: the secret from {short} is only 1 bytes")),
+        "{}",
+        r.stderr
+    );
+    let long = run(&["rails", "sign", "--secret-file", &new, "1"]);
+    assert!(!long.stderr.contains("warning"), "{}", long.stderr);
+}

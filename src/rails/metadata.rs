@@ -366,8 +366,19 @@ impl<'a> Opened<'a> {
         let parsed: Value = serde_json::from_slice(payload)
             .map_err(|_| RailsError::BadPayload(PayloadProblem::NotJson))?;
         let meta = match parsed {
-            // Rails: any Hash with a "_rails" key is an envelope (`metadata_envelope?`).
-            Value::Object(mut outer) if outer.contains_key("_rails") => outer.remove("_rails"),
+            // Rails' MessageVerifier (JSON serializer) reads any Hash with a "_rails" key as
+            // the current envelope (`metadata_envelope?`) and answers its `data`: null when
+            // absent — the legacy envelope spelled with spaces (`{"_rails": {"message": …`)
+            // would verify to null, a value its signer never wrote. Its cookie jars (Rails
+            // 7.1 to 8.1: a verifier without serializer) do not read it as an envelope at all;
+            // tokenring reads it as they do: a `_rails` object with no `data` that is not the
+            // legacy envelope as Rails writes it is a plain value, which answers no purpose.
+            Value::Object(mut outer)
+                if outer.contains_key("_rails")
+                    && (payload.starts_with(LEGACY_PREFIX) || !holds_no_data(&outer)) =>
+            {
+                outer.remove("_rails")
+            }
             plain => {
                 return Ok(Self {
                     value: Held::Value(plain),
@@ -400,6 +411,11 @@ impl<'a> Opened<'a> {
             exp,
         })
     }
+}
+
+/// Whether `outer["_rails"]` is an object without a `data` field (not the current envelope).
+fn holds_no_data(outer: &serde_json::Map<String, Value>) -> bool {
+    matches!(outer.get("_rails"), Some(Value::Object(meta)) if !meta.contains_key("data"))
 }
 
 /// The legacy envelope's `message`: strict base64 of JSON text.

@@ -165,7 +165,6 @@ fn corners_read_as_rails_reads_them() {
             format!(r#"{{"_rails":{{"message":"{}","data":1}}}}"#, b64("2")),
             None,
         ),
-        ("no_data", current(r#""pur":"p""#), Some("p")),
         (
             "legacy_future",
             legacy(r#"{"a":[1,"x"]}"#, &format!(r#""{future}""#), r#""p""#),
@@ -187,17 +186,58 @@ fn corners_read_as_rails_reads_them() {
         ),
     ];
 
-    let all: Vec<Value> = cases
-        .iter()
-        .chain(&by_design)
-        .map(|(name, payload, purpose)| {
-            json!({"name": name, "token": token(payload), "purpose": purpose})
+    // A `_rails` object with no `data` that is not the legacy envelope as Rails writes it —
+    // the legacy envelope spelled with spaces, as Python's json.dumps writes it, say. Rails'
+    // cookie jars (7.1 to 8.1, the same code) read it as no envelope: the whole object is the
+    // value, and a purpose asked is refused ("missing metadata"). tokenring reads it so
+    // everywhere, and these must agree with the jar's verdicts.
+    let spaced = format!(
+        r#"{{"_rails": {{"message": "{}", "exp": null, "pur": "cookie.a"}}}}"#,
+        b64("42")
+    );
+    let spaced_plain = format!(r#"{{"_rails": {{"message": "{}"}}}}"#, b64("42"));
+    let cookie_cases = vec![
+        (
+            "cookie_spaced_legacy_asked",
+            spaced.clone(),
+            Some("cookie.a"),
+        ),
+        ("cookie_spaced_legacy_plain", spaced_plain.clone(), None),
+        ("cookie_no_data", current(r#""pur":"p""#), Some("p")),
+        (
+            "cookie_compact_legacy",
+            legacy("42", "null", r#""cookie.a""#),
+            Some("cookie.a"),
+        ),
+    ];
+    // Rails' MessageVerifier with a JSON serializer reads the same payloads as the current
+    // envelope and answers its absent `data`: null, a value the signer never wrote. tokenring
+    // does not (above): these are the disagreements chosen, each checked.
+    let envelope_by_design = vec![
+        ("spaced_legacy_asked", spaced, Some("cookie.a")),
+        ("spaced_legacy_plain", spaced_plain, None),
+        ("no_data", current(r#""pur":"p""#), Some("p")),
+    ];
+
+    let verifier_cases = cases.iter().chain(&by_design).chain(&envelope_by_design);
+    let all: Vec<Value> = verifier_cases
+        .map(|case| (case, "verifier"))
+        .chain(cookie_cases.iter().map(|case| (case, "cookie")))
+        .map(|((name, payload, purpose), reader)| {
+            json!({"name": name, "token": token(payload), "purpose": purpose, "reader": reader})
         })
         .collect();
     let input = json!({"secret_hex": hex(&SECRET), "cases": all});
     let judged = judge("7.2", "corners.rb", &input);
     let results = judged["results"].as_array().unwrap();
-    assert_eq!(results.len(), cases.len() + by_design.len());
+    let counts = [
+        cases.len(),
+        by_design.len(),
+        envelope_by_design.len(),
+        cookie_cases.len(),
+    ];
+    assert_eq!(results.len(), counts.iter().sum::<usize>());
+    let (envelope_results, cookie_results) = results[counts[0] + counts[1]..].split_at(counts[2]);
 
     let mut disagreements = Vec::new();
     for ((name, payload, purpose), result) in cases.iter().zip(results) {
@@ -210,7 +250,33 @@ fn corners_read_as_rails_reads_them() {
             ));
         }
     }
+    for ((name, payload, purpose), result) in cookie_cases.iter().zip(cookie_results) {
+        assert_eq!(result["name"], *name);
+        let (ours, error) = tokenring(&token(payload), *purpose);
+        let theirs = rails(result);
+        if ours != theirs {
+            disagreements.push(format!(
+                "{name} (cookie jar): Rails {result}, tokenring {ours:?} {error:?}"
+            ));
+        }
+    }
     assert!(disagreements.is_empty(), "{disagreements:#?}");
+
+    for ((name, payload, purpose), result) in envelope_by_design.iter().zip(envelope_results) {
+        assert_eq!(result["name"], *name);
+        assert_eq!(
+            rails(result),
+            Verdict::Ok("null".into()),
+            "{name}: {result}"
+        );
+        let (ours, _) = tokenring(&token(payload), *purpose);
+        let plain: Value = serde_json::from_str(payload).unwrap();
+        let expected = match purpose {
+            Some(_) => Verdict::Purpose,
+            None => Verdict::Ok(plain.to_string()),
+        };
+        assert_eq!(ours, expected, "{name}");
+    }
 
     for ((name, payload, purpose), result) in by_design.iter().zip(&results[cases.len()..]) {
         assert_eq!(result["name"], *name);

@@ -2,11 +2,10 @@
 
 use clap::Args;
 use serde_json::Value;
-use tokenring::Secret;
 use tokenring::rails::{EncryptorConfig, RailsCipher, RailsEncryptor};
 
 use super::MintArgs;
-use super::keys::{KeyArgs, decode_hex, read_secret};
+use super::keys::{KeyArgs, raw_secret, read_secret};
 use crate::{Failure, out};
 
 /// The cipher and, for aes-256-cbc, the signing secret.
@@ -34,7 +33,10 @@ impl CipherArgs {
         let config = match self.cipher {
             RailsCipher::Aes256Cbc => {
                 let sign = match (&self.sign_secret_file, &self.sign_salt) {
-                    (Some(path), _) => Some(Secret::from_bytes(decode_hex(&read_secret(path)?)?)),
+                    (Some(path), _) => Some(raw_secret(
+                        &read_secret(path)?,
+                        &path.display().to_string(),
+                    )?),
                     (None, Some(salt)) => Some(key.derive(salt, 64)?),
                     (None, None) => None,
                 };

@@ -114,10 +114,10 @@ impl KeyArgs {
     pub(super) fn secret(&self, default_size: u16) -> Result<Secret, Failure> {
         if let Some(hex) = &self.secret {
             warn_on_argv("--secret", "--secret-file");
-            return Ok(Secret::from_bytes(decode_hex(hex)?));
+            return raw_secret(hex, "--secret");
         }
         if let Some(path) = &self.secret_file {
-            return Ok(Secret::from_bytes(decode_hex(&read_secret(path)?)?));
+            return raw_secret(&read_secret(path)?, &path.display().to_string());
         }
         let salt = self.salt.as_deref().ok_or_else(|| {
             Failure::new("--secret-key-base needs --salt (e.g. active_record/signed_id)")
@@ -215,8 +215,13 @@ pub(super) fn parse_json_style(text: &str) -> Result<JsonStyle, String> {
     }
 }
 
-/// `secret=HEX|secret-file=PATH[,digest=SHA1][,url_safe=true]`.
-pub(super) fn parse_accept(spec: &str) -> Result<RailsConfig, Failure> {
+/// `secret=HEX|secret-file=PATH[,digest=SHA1][,url_safe=true]`; what it leaves unset is the
+/// primary's (`digest`, `url_safe`), as Rails' `rotate` inherits unset options.
+pub(super) fn parse_accept(
+    spec: &str,
+    digest: RailsDigest,
+    url_safe: bool,
+) -> Result<RailsConfig, Failure> {
     // Never echo a part: it may hold a secret.
     let bad = |why: &str| {
         Failure::new(format!(
@@ -224,17 +229,15 @@ pub(super) fn parse_accept(spec: &str) -> Result<RailsConfig, Failure> {
              ,digest=SHA1 and ,url_safe=true)"
         ))
     };
-    let mut secret = None;
-    let mut digest = RailsDigest::default();
-    let mut url_safe = false;
+    let (mut secret, mut digest, mut url_safe) = (None, digest, url_safe);
     for (n, part) in spec.split(',').enumerate() {
         match part.split_once('=') {
             Some(("secret", hex)) => {
                 warn_on_argv("--accept secret=", "--accept secret-file=PATH");
-                secret = Some(decode_hex(hex)?);
+                secret = Some(raw_secret(hex, "--accept secret=")?);
             }
             Some(("secret-file", path)) => {
-                secret = Some(decode_hex(&read_secret(Path::new(path))?)?);
+                secret = Some(raw_secret(&read_secret(Path::new(path))?, path)?);
             }
             Some(("digest", name)) => {
                 digest = name
@@ -250,12 +253,34 @@ pub(super) fn parse_accept(spec: &str) -> Result<RailsConfig, Failure> {
         }
     }
     let secret = secret.ok_or_else(|| bad("needs a secret"))?;
-    Ok(RailsConfig::new(Secret::from_bytes(secret))
-        .digest(digest)
-        .url_safe(url_safe))
+    Ok(RailsConfig::new(secret).digest(digest).url_safe(url_safe))
 }
 
-pub(super) fn decode_hex(hex: &str) -> Result<Vec<u8>, Failure> {
+/// The shortest raw secret taken without a warning: what Rails' key generator derives for an
+/// encryptor (a verifier's is 64 bytes).
+const SHORT_SECRET: usize = 32;
+
+/// A raw secret given as hex by `source` (a path, or the flag): refused when empty, as an
+/// empty `secret_key_base` is, and warned about when short, as a short one is.
+pub(super) fn raw_secret(hex: &str, source: &str) -> Result<Secret, Failure> {
+    if hex.trim().is_empty() {
+        return Err(Failure::new(format!(
+            "the secret from {source} is empty (an empty file or unset variable?): anyone \
+             could forge its tokens"
+        )));
+    }
+    let secret = Secret::from_bytes(decode_hex(hex)?);
+    if secret.len() < SHORT_SECRET {
+        eprintln!(
+            "tokenring: warning: the secret from {source} is only {} bytes; Rails' key \
+             generator derives 64 for a verifier and 32 for an encryptor",
+            secret.len()
+        );
+    }
+    Ok(secret)
+}
+
+fn decode_hex(hex: &str) -> Result<Vec<u8>, Failure> {
     let hex = hex.trim();
     if hex.is_empty() || !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit())
     {

@@ -87,7 +87,8 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     key: KeyArgs,
     /// An older configuration to accept, tried in order:
-    /// `secret-file=PATH[,digest=SHA1][,url_safe=true]` (or `secret=HEX…`).
+    /// `secret-file=PATH[,digest=SHA1][,url_safe=true]` (or `secret=HEX…`). A digest or
+    /// url_safe left out is the primary's (--digest, --url-safe), as Rails' `rotate` inherits.
     #[arg(long, value_name = "SPEC")]
     accept: Vec<String>,
     /// The token, exactly as given (a trailing newline is part of it, and Rails refuses
@@ -121,7 +122,7 @@ fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let token = args.key.token(&args.token)?;
     let mut verifier = RailsVerifier::new(args.key.config()?).max_token_len(args.key.max_len);
     for spec in &args.accept {
-        verifier = verifier.accept(parse_accept(spec)?);
+        verifier = verifier.accept(parse_accept(spec, args.key.digest, args.key.url_safe)?);
     }
     let verified = verifier
         .verify::<Value>(&token, args.key.purpose.as_deref())
