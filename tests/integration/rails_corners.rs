@@ -196,7 +196,7 @@ fn corners_read_as_rails_reads_them() {
         b64("42")
     );
     let spaced_plain = format!(r#"{{"_rails": {{"message": "{}"}}}}"#, b64("42"));
-    let cookie_cases = vec![
+    let cookie_cases = [
         (
             "cookie_spaced_legacy_asked",
             spaced.clone(),
@@ -213,7 +213,7 @@ fn corners_read_as_rails_reads_them() {
     // Rails' MessageVerifier with a JSON serializer reads the same payloads as the current
     // envelope and answers its absent `data`: null, a value the signer never wrote. tokenring
     // does not (above): these are the disagreements chosen, each checked.
-    let envelope_by_design = vec![
+    let envelope_by_design = [
         ("spaced_legacy_asked", spaced, Some("cookie.a")),
         ("spaced_legacy_plain", spaced_plain, None),
         ("no_data", current(r#""pur":"p""#), Some("p")),
