@@ -167,7 +167,27 @@ struct Lock {
 
 impl Lock {
     fn acquire(target: &Path) -> Result<Self, Failure> {
-        let path = parent(target).join(format!(".{}.lock", file_name(target)));
+        let dir = parent(target);
+        // The directory's absence is the user's mistake to name, not the lock file's.
+        match std::fs::metadata(&dir) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => {
+                return Err(Failure::new(format!(
+                    "{} is not a directory, so {} cannot be written",
+                    dir.display(),
+                    target.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Failure::new(format!(
+                    "the directory {} does not exist (create it first), so {} cannot be written",
+                    dir.display(),
+                    target.display()
+                )));
+            }
+            Err(_) => {} // Left to the open below, which names the lock file and the cause.
+        }
+        let path = dir.join(format!(".{}.lock", file_name(target)));
         let failed =
             |e: std::io::Error| Failure::new(format!("cannot lock {}: {e}", path.display()));
         let mut options = std::fs::OpenOptions::new();

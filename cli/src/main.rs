@@ -72,15 +72,33 @@ pub(crate) fn resolve_time(
     }
 }
 
-/// `--expires-in` / `--expires-at`, shared by the signing commands.
+/// `--expires-in` / `--expires-at`, shared by the signing commands. A token that would be
+/// dead when minted is refused as bad usage (exit 2): it can only be a mistake.
 #[derive(clap::Args)]
 pub(crate) struct ExpiryArgs {
-    /// Expire this long from now (e.g. 15m, 2h, 7d).
-    #[arg(long, value_parser = parse_duration, conflicts_with = "expires_at")]
+    /// Expire this long from now (e.g. 15m, 2h, 7d; more than zero).
+    #[arg(long, value_parser = parse_lifetime, conflicts_with = "expires_at")]
     pub(crate) expires_in: Option<Duration>,
-    /// Expire at this time (RFC 3339 UTC).
-    #[arg(long, value_parser = parse_time)]
+    /// Expire at this time (RFC 3339 UTC, in the future).
+    #[arg(long, value_parser = parse_expiry)]
     pub(crate) expires_at: Option<SystemTime>,
+}
+
+/// A token's lifetime: a duration over zero.
+fn parse_lifetime(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        Duration::ZERO => Err("a token that expires in 0s is dead when minted".to_owned()),
+        lifetime => Ok(lifetime),
+    }
+}
+
+/// A token's expiry: a time after now.
+fn parse_expiry(text: &str) -> Result<SystemTime, String> {
+    let at = parse_time(text)?;
+    if at <= SystemTime::now() {
+        return Err("that time has passed: the token would be dead when minted".to_owned());
+    }
+    Ok(at)
 }
 
 /// `15m`, `1h 30m`, `30days`.

@@ -254,19 +254,36 @@ fn sign_and_verify() {
 #[test]
 fn expired_tokens_and_leeway() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, k) = keyring_file(dir.path());
-    let token = ok(&[
-        "sign",
-        "--keyring",
-        &k,
-        "--expires-at",
-        "2020-01-01T00:00:00Z",
-        "1",
-    ]);
+    let (path, k) = keyring_file(dir.path());
+    // `sign` refuses to mint a dead token (below); the library mints one for the test.
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800);
+    let token = tokenring::Verifier::new(
+        tokenring::Keyring::from_file(&path).unwrap(),
+        tokenring::Verifier::DEFAULT_SALT,
+    )
+    .generate(&1, tokenring::TokenOptions::new().expires_at(at))
+    .unwrap();
     fails(
-        &["verify", "--keyring", &k, token.trim()],
+        &["verify", "--keyring", &k, &token],
         "expired at 2020-01-01T00:00:00Z",
     );
+    // Minting a token dead on arrival is bad usage, for every command that mints.
+    let key32 = "11".repeat(32);
+    let mut minting = vec![vec!["sign", "--keyring", &k]];
+    if cfg!(feature = "rails") {
+        minting.push(vec!["rails", "sign", "--secret", "00"]);
+        minting.push(vec!["rails", "encrypt", "--secret", &key32]);
+    }
+    for command in minting {
+        for expiry in [
+            ["--expires-at", "2020-01-01T00:00:00Z"],
+            ["--expires-in", "0s"],
+        ] {
+            let r = run(&[&command[..], &expiry[..], &["1"]].concat());
+            assert_eq!(r.code, 2, "{command:?} {expiry:?}: {}", r.stderr);
+            assert!(r.stderr.contains("dead when minted"), "{}", r.stderr);
+        }
+    }
     let fresh = ok(&["sign", "--keyring", &k, "--expires-in", "1h", "\"v\""]);
     assert_eq!(
         ok(&["verify", "--keyring", &k, fresh.trim()]).trim(),
@@ -756,19 +773,15 @@ fn rails_sign_and_verify() {
         "hex",
     );
     assert_eq!(run(&["rails", "verify", "tok"]).code, 2);
-    let expired = ok(&[
-        "rails",
-        "sign",
-        "--secret",
-        "00",
-        "--expires-at",
-        "2020-01-01T00:00:00Z",
-        "1",
-    ]);
-    fails(
-        &["rails", "verify", "--secret", "00", expired.trim()],
-        "expired",
-    );
+    let expired = tokenring::rails::RailsVerifier::new(tokenring::rails::RailsConfig::new(
+        tokenring::Secret::from_bytes([0u8]),
+    ))
+    .generate(
+        &1,
+        tokenring::rails::RailsOptions::new().expires_at(std::time::UNIX_EPOCH),
+    )
+    .unwrap();
+    fails(&["rails", "verify", "--secret", "00", &expired], "expired");
 }
 
 /// `rails verify` takes its token exactly as given (Rails refuses a trailing newline);
@@ -1417,6 +1430,14 @@ fn small_things_operators_meet() {
             assert!(header.contains(start), "misaligned:\n{list}\n{line}");
         }
     }
+
+    // A keyring in a directory that does not exist: the directory is named, not a lock file.
+    let nowhere = dir.path().join("missing-dir").join("k.json");
+    let stderr = fails(
+        &["keyring", "init", nowhere.to_str().unwrap(), "--id", "a"],
+        "missing-dir does not exist",
+    );
+    assert!(!stderr.contains(".lock"), "{stderr}");
 
     // A demo keyring given by path must exist: no silent fallback to the bundled one.
     fails(
