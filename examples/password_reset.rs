@@ -273,6 +273,8 @@ struct Args {
     addr: SocketAddr,
 }
 
+const USAGE: &str = "usage: password_reset --database FILE --keyring FILE [--addr 127.0.0.1:PORT]";
+
 fn args() -> Result<Args, String> {
     let (mut database, mut keyring, mut addr) = (None, None, "127.0.0.1:8080".to_owned());
     let mut args = std::env::args().skip(1);
@@ -282,10 +284,14 @@ fn args() -> Result<Args, String> {
             "--database" => database = Some(PathBuf::from(value()?)),
             "--keyring" => keyring = Some(PathBuf::from(value()?)),
             "--addr" => addr = value()?,
-            other => return Err(format!("unknown argument {other:?}")),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    let usage = "usage: password_reset --database FILE --keyring FILE [--addr 127.0.0.1:PORT]";
+    let usage = USAGE;
     Ok(Args {
         database: database.ok_or(usage)?,
         keyring: keyring.ok_or(usage)?,

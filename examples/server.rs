@@ -162,15 +162,6 @@ async fn mint(State(app): State<App>, body: Bytes) -> Response {
     }
 }
 
-/// The reason code `/verify` answers: the verifier's own, except `key_disabled`, the name
-/// this endpoint gave a revoked key before the codes were shared (kept for its clients).
-fn reason(error: &VerifyError) -> &'static str {
-    match error {
-        VerifyError::KeyDisabled { .. } => "key_disabled",
-        other => other.reason(),
-    }
-}
-
 async fn verify(State(app): State<App>, body: Bytes) -> Response {
     let request: VerifyRequest = match serde_json::from_slice(&body) {
         Ok(request) => request,
@@ -186,7 +177,9 @@ async fn verify(State(app): State<App>, body: Bytes) -> Response {
             "current_key": verified.is_current_key,
         }))
         .into_response(),
-        Err(e) => error(StatusCode::UNAUTHORIZED, reason(&e), &e),
+        // The extractor's answer for the same reason: one status per reason code across the
+        // server, and words fixed per reason (never the token or its key id).
+        Err(e) => TokenRejection::from(&e).into_response(),
     }
 }
 
@@ -225,7 +218,17 @@ struct Args {
     addr: SocketAddr,
 }
 
-fn args() -> Result<Args, String> {
+const USAGE: &str =
+    "usage: server --keyring FILE|etcd://HOST:PORT/NAME [--node-id ID] [--addr 127.0.0.1:PORT]
+
+  --keyring   the keyring: a file (hot-reloaded), or etcd://HOST:PORT/NAME (feature etcd)
+  --node-id   acknowledge the keyring held under this id (etcd keyrings only)
+  --addr      where to listen (default 127.0.0.1:8080)
+
+Logs go to stderr (RUST_LOG sets the level; colour only on a terminal).";
+
+/// The arguments, `Ok(None)` for `--help`.
+fn args() -> Result<Option<Args>, String> {
     let mut keyring = None;
     let mut node_id = None;
     let mut addr = "127.0.0.1:8080".to_owned();
@@ -235,16 +238,15 @@ fn args() -> Result<Args, String> {
             "--keyring" => keyring = args.next(),
             "--node-id" => node_id = Some(args.next().ok_or("--node-id needs a value")?),
             "--addr" => addr = args.next().ok_or("--addr needs a value")?,
-            other => return Err(format!("unknown argument {other:?}")),
+            "--help" | "-h" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    Ok(Args {
-        keyring: keyring.ok_or(
-            "usage: server --keyring FILE|etcd://HOST:PORT/NAME [--node-id ID] [--addr 127.0.0.1:PORT]",
-        )?,
+    Ok(Some(Args {
+        keyring: keyring.ok_or(USAGE)?,
         node_id,
         addr: addr.parse().map_err(|e| format!("--addr: {e}"))?,
-    })
+    }))
 }
 
 /// A file, or (feature `etcd`) `etcd://HOST:PORT/NAME`, acknowledged as `--node-id`.
@@ -307,9 +309,15 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Escape codes only where a terminal shows them as colour, not in a log file.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = match args() {
-        Ok(args) => args,
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            println!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
         Err(message) => {
             eprintln!("{message}");
             return std::process::ExitCode::from(2);

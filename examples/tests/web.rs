@@ -314,3 +314,55 @@ fn a_session_survives_a_rotation_and_metrics_count_every_verification() {
         "{page}"
     );
 }
+
+/// The server as an operator meets it: `--help` answers with the usage, a log written to a
+/// file holds no colour codes, and `/verify` answers each reason with the extractor's status.
+#[test]
+fn the_server_helps_logs_plainly_and_answers_one_status_per_reason() {
+    let help = std::process::Command::new(common::example("server"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    assert!(String::from_utf8_lossy(&help.stdout).starts_with("usage: server --keyring"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let ring = path.to_str().unwrap();
+    tokenring(&["keyring", "init", ring, "--id", "k1"]);
+    let server = Server::start_logging(ring, &[], "info");
+    let client = Client::new();
+    let protected = |token: &str| {
+        let response = client
+            .get(format!("http://{}/protected", server.addr))
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().unwrap())
+    };
+    for (token, reason, status) in [
+        ("garbage", "malformed", 400),
+        ("v1.nokey.e30.AAAA", "unknown_key", 401),
+    ] {
+        let (code, body) = server.request("POST", "/verify", Some(&json!({"token": token})));
+        assert_eq!(
+            (code, body["reason"].as_str()),
+            (status, Some(reason)),
+            "{body}"
+        );
+        assert!(!body.to_string().contains("nokey"), "{body}");
+        let (code, body) = protected(token);
+        assert_eq!(
+            (code, body["reason"].as_str()),
+            (status, Some(reason)),
+            "{body}"
+        );
+    }
+    let log = server.log();
+    assert!(log.contains("INFO"), "{log}");
+    assert!(
+        !log.contains('\x1b'),
+        "colour codes in a log that is not a terminal: {log:?}"
+    );
+}

@@ -81,6 +81,14 @@ impl TokenRejection {
     }
 }
 
+/// The answer for a token a handler verified itself (from a body, say): the same status,
+/// reason and words as the extractor's, so one reason has one status across a service.
+impl From<&VerifyError> for TokenRejection {
+    fn from(error: &VerifyError) -> Self {
+        Self::from_error(error, false)
+    }
+}
+
 impl std::fmt::Display for TokenRejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({})", self.message(), self.reason)
