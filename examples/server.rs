@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokenring::{FileSource, HotKeyring, TokenOptions, Verifier, VerifyError};
+use tokenring::{FileSource, HotKeyring, TokenOptions, Verifier};
 use tokenring_axum::{JarKeys, Purpose, RotatingJar, Token, TokenRejection};
 
 #[derive(Clone)]

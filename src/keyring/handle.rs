@@ -14,7 +14,8 @@ use super::watch::HotKeyring;
 /// What a verifier reads its keys from: a fixed keyring snapshot, or (feature `watch`) a
 /// [`HotKeyring`](crate::HotKeyring) whose snapshot in force it follows.
 ///
-/// Made by `From`: pass a `Keyring`, an `Arc<Keyring>`, a `HotKeyring` or a `&HotKeyring` to
+/// Made by `From`: pass a `Keyring`, a `&Keyring`, an `Arc<Keyring>`, a `HotKeyring` or a
+/// `&HotKeyring` to
 /// [`Verifier::builder`](crate::Verifier::builder).
 #[derive(Clone, Debug)]
 pub struct KeyringRef(Source);
@@ -29,6 +30,14 @@ enum Source {
 impl From<Keyring> for KeyringRef {
     fn from(keyring: Keyring) -> Self {
         Self(Source::Fixed(Arc::new(keyring)))
+    }
+}
+
+/// The same snapshot (a clone, counts shared; see [`Keyring`]), as `&HotKeyring` gives, for a
+/// fixed keyring its owner keeps using.
+impl From<&Keyring> for KeyringRef {
+    fn from(keyring: &Keyring) -> Self {
+        Self(Source::Fixed(Arc::new(keyring.clone())))
     }
 }
 

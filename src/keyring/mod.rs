@@ -205,6 +205,10 @@ pub(crate) fn is_valid_key_id(id: &[u8]) -> bool {
 
 /// A validated, immutable set of keys and the clock their states are read against.
 ///
+/// A clone is the same snapshot: the same keys (their secrets copied, each copy zeroized on
+/// drop), clock and description, and the same per-key verification counts
+/// ([`Keyring::verified_count`]), which a verifier built on either adds to.
+///
 /// ```
 /// use tokenring::{Key, Keyring, KeyState, Secret};
 ///
@@ -224,7 +228,22 @@ pub struct Keyring {
     demo: bool,
     // How many tokens each key verified since this snapshot was built, index-aligned with
     // `keys`: how operators see an old key go idle before retiring it.
-    verified: Box<[StripedCounter]>,
+    // Shared by clones: a clone is the same snapshot.
+    verified: Arc<[StripedCounter]>,
+}
+
+impl Clone for Keyring {
+    fn clone(&self) -> Self {
+        Self {
+            keys: self.keys.clone(),
+            by_id: self.by_id.clone(),
+            signing_order: self.signing_order.clone(),
+            clock: Arc::clone(&self.clock),
+            description: self.description.clone(),
+            demo: self.demo,
+            verified: Arc::clone(&self.verified),
+        }
+    }
 }
 
 impl Keyring {

@@ -421,3 +421,24 @@ fn key_times_are_whole_seconds_so_files_round_trip() {
         })
     ));
 }
+
+/// A user's first try compiles: `&Keyring` builds a verifier as `&HotKeyring` does, and a
+/// keyring clones; a clone is the same snapshot, counts included.
+#[test]
+fn a_keyring_by_reference_and_its_clones_are_the_same_snapshot() {
+    let keyring = Keyring::new(vec![crate::common::key("k1", 1)]).unwrap();
+    let verifier = Verifier::new(&keyring, "s");
+    let token = verifier.generate(&7, TokenOptions::new()).unwrap();
+    let copy = keyring.clone();
+    assert_eq!(
+        Verifier::new(copy.clone(), "s")
+            .verify::<u8>(&token, None)
+            .unwrap()
+            .value,
+        7
+    );
+    assert_eq!(verifier.verify::<u8>(&token, None).unwrap().value, 7);
+    assert_eq!(keyring.verified_count("k1"), Some(2));
+    assert_eq!(copy.verified_count("k1"), Some(2));
+    assert_eq!(copy.signing_key().map(|k| k.id()), Some("k1"));
+}
