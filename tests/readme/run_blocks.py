@@ -16,7 +16,9 @@ and FUZZ_SECONDS as given (CI: 10). Nothing else: a block that reads a variable 
 (SECRET_KEY_BASE is removed from the environment, so a block that forgets it fails).
 
 Before running anything, every `cargo install` line of the files must say `--locked` (else the
-install resolves newer dependencies than Cargo.lock).
+install resolves newer dependencies than Cargo.lock), and no ```rust block may read a file of
+this repository by a relative path (pasted into a new project it fails with NotFound; rustdoc
+runs the README's blocks from the repository, where it would pass).
 
 Usage: tests/readme/run_blocks.py README.md docs/ROTATION.md ...
 """
@@ -122,12 +124,33 @@ def unlocked_installs(paths):
     return found
 
 
+def repository_paths_in_rust(paths):
+    """`path:line` of each ```rust block line that names a file of this repository."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, check=True, capture_output=True,
+                             text=True).stdout.split()
+    found = []
+    for path in paths:
+        inside = False
+        for number, line in enumerate((REPO / path).read_text().splitlines(), 1):
+            if line.strip().startswith("```"):
+                inside = line.strip() == "```rust"
+                continue
+            if inside and any(f'"{name}"' in line for name in tracked):
+                found.append(f"{path}:{number}")
+    return found
+
+
 def main(paths):
     ran = skipped = 0
     failed = []
     unlocked = unlocked_installs(paths)
     if unlocked:
         print("readme: FAILED: `cargo install` without --locked at " + ", ".join(unlocked))
+        return 1
+    relative = repository_paths_in_rust(paths)
+    if relative:
+        print("readme: FAILED: Rust blocks read a file of this repository (not there in a new "
+              "project) at " + ", ".join(relative))
         return 1
     with tempfile.TemporaryDirectory(prefix="readme-") as scratch:
         scratch = Path(scratch)
