@@ -578,9 +578,15 @@ pub enum VerifyError {
         /// The purpose in the token.
         found: Option<String>,
     },
-    /// The signature holds but the value does not decode as the requested type.
-    #[error("signature valid, but the value does not decode as the requested type: {0}")]
-    InvalidValue(#[source] SharedError<serde_json::Error>),
+    /// The signature holds but the value does not decode as the requested type. The message
+    /// names where, never what: serde's own message quotes the value, so it is not this
+    /// error's `source()`; the field holds it for an explicit look while debugging.
+    #[error(
+        "signature valid, but the value does not decode as the requested type (line {}, column {})",
+        .0.line(),
+        .0.column()
+    )]
+    InvalidValue(SharedError<serde_json::Error>),
 }
 
 impl VerifyError {

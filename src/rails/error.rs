@@ -30,27 +30,32 @@ pub enum RailsError {
     /// Signed, but the payload is not base64 of JSON or the envelope is not Rails' shape.
     #[error("signature valid, but the payload is malformed: {0}")]
     BadPayload(PayloadProblem),
-    /// Past `exp`.
-    #[error("token expired at {}", crate::clock::format_rfc3339(*at))]
+    /// Past `exp`. The message does not say when: inside an encrypted message the expiry is
+    /// secret; the field has it.
+    #[error("token expired")]
     Expired {
         /// When it expired.
         at: SystemTime,
     },
-    /// The purpose differs (Rails compares `pur.to_s == purpose.to_s`: none equals `""`).
-    #[error(
-        "purpose mismatch: token is for {}, expected {}",
-        describe_purpose(found.as_deref()),
-        describe_purpose(expected.as_deref())
-    )]
+    /// The purpose differs (Rails compares `pur.to_s == purpose.to_s`: none equals `""`). The
+    /// message names only the purpose asked for: inside an encrypted message the token's own is
+    /// secret; the field has it.
+    #[error("purpose mismatch: expected {}", describe_purpose(expected.as_deref()))]
     PurposeMismatch {
         /// Asked for.
         expected: Option<String>,
         /// In the token.
         found: Option<String>,
     },
-    /// The value does not decode as the requested type.
-    #[error("signature valid, but the value does not decode as the requested type: {0}")]
-    InvalidValue(#[source] SharedError<serde_json::Error>),
+    /// The value does not decode as the requested type. The message names where, never what:
+    /// serde's own message quotes the value (a card number, say), so it is not this error's
+    /// `source()`; the field holds it for an explicit look while debugging.
+    #[error(
+        "signature valid, but the value does not decode as the requested type (line {}, column {})",
+        .0.line(),
+        .0.column()
+    )]
+    InvalidValue(SharedError<serde_json::Error>),
 }
 
 /// What is wrong with a token's `data--digest` shape.

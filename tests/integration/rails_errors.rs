@@ -55,13 +55,18 @@ fn signed_but_malformed_payloads() {
         v.verify::<Value>(&payload(r#"{"_rails":{"data":1,"pur":["x"]}}"#), None),
         Err(RailsError::PurposeMismatch { .. })
     ));
-    // Rails 7.1+ reads an envelope without `data` as holding nil.
+    // A `_rails` without `data` is no envelope (as Rails' cookie jars read it; its verifier
+    // would answer nil): the whole object is the value, and it answers no purpose.
     assert_eq!(
         v.verify::<Value>(&payload(r#"{"_rails":{"exp":null}}"#), None)
             .unwrap()
             .value,
-        Value::Null
+        serde_json::json!({"_rails": {"exp": null}})
     );
+    assert!(matches!(
+        v.verify::<Value>(&payload(r#"{"_rails":{"pur":"p"}}"#), Some("p")),
+        Err(RailsError::PurposeMismatch { .. })
+    ));
     assert!(bad_payload(&payload(r#"{"_rails":5}"#)));
     assert!(bad_payload(&payload(
         r#"{"n":123456789012345678901234567890}"#
@@ -221,4 +226,63 @@ fn expiry_boundary_as_rails_decides() {
         v.verify::<u8>(&token, None),
         Err(RailsError::Expired { at: exp })
     );
+}
+
+/// What a decrypted (or verified) message holds never reaches an error's words or its
+/// `source()` chain: not the value, not its purpose, not its expiry. The fields keep them.
+#[test]
+fn errors_name_the_shape_never_the_content() {
+    use tokenring::rails::{EncryptorConfig, RailsEncryptor};
+    let card = "4111111111111111";
+    let purpose = "statement-for-ada@example.com";
+    let encryptor =
+        RailsEncryptor::new(EncryptorConfig::new(Secret::from_bytes([3u8; 32])).unwrap());
+    let at = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    let message = encryptor
+        .encrypt(&card, RailsOptions::new().purpose(purpose).expires_at(at))
+        .unwrap();
+    let chain = |error: &RailsError| {
+        let mut words = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(inner) = source {
+            words.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        words
+    };
+    let wrong_type = encryptor
+        .decrypt::<u64>(&message, Some(purpose))
+        .unwrap_err();
+    assert!(
+        matches!(wrong_type, RailsError::InvalidValue(_)),
+        "{wrong_type:?}"
+    );
+    let wrong_purpose = encryptor
+        .decrypt::<String>(&message, Some("other"))
+        .unwrap_err();
+    assert!(
+        matches!(&wrong_purpose, RailsError::PurposeMismatch { found: Some(f), .. } if f == purpose),
+        "{wrong_purpose:?}"
+    );
+    for error in [&wrong_type, &wrong_purpose] {
+        let words = chain(error);
+        assert!(!words.contains(card) && !words.contains("4111"), "{words}");
+        assert!(!words.contains(purpose), "{words}");
+    }
+    // The detail stays reachable, explicitly.
+    let RailsError::InvalidValue(inner) = &wrong_type else {
+        unreachable!()
+    };
+    assert!(inner.to_string().contains(card));
+
+    let past = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_123);
+    let expired = encryptor
+        .encrypt(&card, RailsOptions::new().expires_at(past))
+        .unwrap();
+    let error = encryptor.decrypt::<String>(&expired, None).unwrap_err();
+    assert!(
+        matches!(error, RailsError::Expired { at } if at == past),
+        "{error:?}"
+    );
+    assert!(!chain(&error).contains("2020"), "{error}");
 }
