@@ -8,8 +8,9 @@
 //! | `tokenring_keyring_generation` | | the generation in force (gauge) |
 //! | `tokenring_keys` | `state` = `pending`, `active`, `expired`, `disabled` | keys in each state (gauge, refreshed on every load attempt) |
 //!
-//! `verifier` is the verifier's salt; `key_id` is a key of the keyring, or `unknown` when the
-//! token names none of them (never a label an attacker chooses). Counter handles are made
+//! `verifier` is the verifier's salt; `key_id` is a key of the keyring, or `(unknown)` when the
+//! token names none of them (never a label an attacker chooses; the parentheses are outside
+//! the key id grammar, so no key — not even one named `unknown` — shares it). Counter handles are made
 //! once per key and keyring snapshot, on first use, not per token. Install the recorder
 //! before the first token is verified: a handle made before that stays a no-op for the
 //! snapshot.
@@ -26,7 +27,7 @@ use crate::keyring::{KeyState, Keyring};
 
 const OUTCOMES: usize = VerifyError::REASONS.len() + 1;
 
-/// One key's counters for one verifier (or the `unknown` key's).
+/// One key's counters for one verifier (or the `(unknown)` key's).
 pub(crate) struct KeyCounters {
     verifier: String,
     key_id: String,
@@ -80,8 +81,8 @@ impl KeyCounters {
     }
 }
 
-/// The label of a token that names no key of the keyring.
-pub(crate) const UNKNOWN_KEY: &str = "unknown";
+/// The label of a token that names no key of the keyring: not a valid key id, so no key's.
+pub(crate) const UNKNOWN_KEY: &str = "(unknown)";
 
 /// A hot keyring's load attempt (`loaded`, `unchanged` or `refused`) and the keyring then in
 /// force.

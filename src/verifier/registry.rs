@@ -103,6 +103,8 @@ struct Inner {
     defaults: VerifierConfig,
     overrides: HashMap<String, VerifierConfig>,
     cache: RwLock<HashMap<String, Verifier>>,
+    // Whether the cache was found full once (said once, not per call).
+    cache_full_said: std::sync::atomic::AtomicBool,
 }
 
 /// Configures a [`Verifiers`] registry.
@@ -138,6 +140,7 @@ impl VerifiersBuilder {
                 defaults: self.defaults,
                 overrides: self.overrides,
                 cache: RwLock::new(HashMap::new()),
+                cache_full_said: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -160,7 +163,14 @@ impl Verifiers {
         }
     }
 
-    /// The verifier for `name`, built (keys derived) on first use.
+    /// How many names [`Verifiers::get`] keeps built. Names are meant to be a program's own
+    /// (`"password_reset"`, a record type's); past this many, a name that is not configured
+    /// gets a verifier built for the call and not kept, so names taken from input cannot grow
+    /// the registry without bound (a warning says so, once).
+    pub const MAX_CACHED: usize = 256;
+
+    /// The verifier for `name`, built (keys derived) on first use and kept (see
+    /// [`Verifiers::MAX_CACHED`]). Use names from the program, not from requests.
     pub fn get(&self, name: &str) -> Verifier {
         if let Some(verifier) = self
             .inner
@@ -176,6 +186,22 @@ impl Verifiers {
             .cache
             .write()
             .unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= Self::MAX_CACHED && !self.inner.overrides.contains_key(name) {
+            drop(cache);
+            if !self
+                .inner
+                .cache_full_said
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+            {
+                tracing::warn!(
+                    cached = Self::MAX_CACHED,
+                    "tokenring: Verifiers holds {} names; further ones are built per call and \
+                     not kept (are verifier names taken from input?)",
+                    Self::MAX_CACHED
+                );
+            }
+            return self.build(name);
+        }
         cache
             .entry(name.to_owned())
             .or_insert_with(|| self.build(name))
@@ -213,5 +239,34 @@ impl fmt::Debug for Verifiers {
                 &self.inner.overrides.keys().collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Key, Keyring, Secret, TokenOptions};
+
+    #[test]
+    fn names_from_input_cannot_grow_the_cache_without_bound() {
+        let keyring = Keyring::new(vec![Key::new("k", Secret::from_bytes([4u8; 32]))]).unwrap();
+        let verifiers = Verifiers::builder(keyring)
+            .configure(
+                "late",
+                VerifierConfig::new().leeway(std::time::Duration::from_secs(1)),
+            )
+            .build();
+        for n in 0..Verifiers::MAX_CACHED + 50 {
+            let verifier = verifiers.get(&format!("name-{n}"));
+            let token = verifier.generate(&n, TokenOptions::new()).unwrap();
+            // A verifier got again for the same name verifies it, cached or not.
+            let again = verifiers.get(&format!("name-{n}"));
+            assert_eq!(again.verify::<usize>(&token, None).unwrap().value, n);
+        }
+        // A configured name is still kept when the cache is full.
+        verifiers.get("late");
+        let cache = verifiers.inner.cache.read().unwrap();
+        assert_eq!(cache.len(), Verifiers::MAX_CACHED + 1);
+        assert!(cache.contains_key("late"));
     }
 }

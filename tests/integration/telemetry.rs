@@ -1,5 +1,5 @@
 //! The `metrics` feature: every verification counted once, under the key that verified it (or
-//! `unknown`) and its outcome; tokens signed per key; reloads and the keyring's gauges. A
+//! `(unknown)`) and its outcome; tokens signed per key; reloads and the keyring's gauges. A
 //! recorder of plain atomics, scoped to the test's thread, reads them back.
 
 use std::collections::BTreeMap;
@@ -103,9 +103,9 @@ fn every_verification_is_counted_once_by_key_and_outcome() {
             ("k2", "invalid_value", 1),
             ("k2", "bad_signature", 1),
             ("k2", "expired", 1),
-            ("unknown", "unknown_key", 1),
-            ("unknown", "malformed", 1),
-            ("unknown", "too_large", 1),
+            ("(unknown)", "unknown_key", 1),
+            ("(unknown)", "malformed", 1),
+            ("(unknown)", "too_large", 1),
         ] {
             assert_eq!(
                 recorded.counter(&verifications(key_id, outcome)),
@@ -123,6 +123,28 @@ fn every_verification_is_counted_once_by_key_and_outcome() {
             .map(|n| recorded.counter(n))
             .sum();
         assert_eq!(total, 9, "each verification counted exactly once");
+    });
+}
+
+/// A key named `unknown` is counted as itself, apart from tokens naming no key.
+#[test]
+fn a_key_named_unknown_is_not_the_unknown_label() {
+    let recorded = Recorded::default();
+    metrics::with_local_recorder(&recorded, || {
+        let (ring, _clock) = keyring(vec![key("unknown", 2)]);
+        let verifier = Verifier::new(ring, "metrics-test");
+        let token = verifier.generate(&1, TokenOptions::new()).unwrap();
+        verifier.verify::<u8>(&token, None).unwrap();
+        let _ = verifier.verify::<u8>(&token.replacen("unknown", "nokey", 1), None);
+        assert_eq!(recorded.counter(&verifications("unknown", "ok")), 1);
+        assert_eq!(
+            recorded.counter(&verifications("unknown", "unknown_key")),
+            0
+        );
+        assert_eq!(
+            recorded.counter(&verifications("(unknown)", "unknown_key")),
+            1
+        );
     });
 }
 

@@ -11,9 +11,13 @@ use tokenring::VerifyError;
 /// |---|---|
 /// | `missing_token` | 401 |
 /// | `malformed`, `too_large`, `invalid_value` | 400 |
-/// | `bad_signature`, `unknown_key`, `key_revoked`, `key_expired` | 401 |
+/// | `bad_signature`, `key_revoked`, `key_expired` | 401 |
 /// | `purpose_mismatch` | 403 |
 /// | `expired` | 410 |
+///
+/// A token naming a key the keyring does not hold answers `bad_signature`, as a forged one
+/// does: a client cannot tell a key id that exists (a pending one, say) from one that does not.
+/// The precise reason, `unknown_key`, stays in the verifier's log event and its metrics.
 ///
 /// 401 answers carry `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750) when the
 /// token came from the `Authorization` header.
@@ -42,13 +46,16 @@ impl TokenRejection {
     }
 
     pub(crate) fn from_error(error: &VerifyError, bearer: bool) -> Self {
-        Self {
-            reason: error.reason(),
-            bearer,
-        }
+        let reason = match error {
+            // Public answers do not enumerate key ids (see the type's docs).
+            VerifyError::UnknownKey { .. } => "bad_signature",
+            other => other.reason(),
+        };
+        Self { reason, bearer }
     }
 
-    /// The reason code ([`VerifyError::reason`], or `missing_token`).
+    /// The reason code: [`VerifyError::reason`] (`unknown_key` answered as `bad_signature`), or
+    /// `missing_token`.
     pub fn reason(&self) -> &'static str {
         self.reason
     }
@@ -71,7 +78,6 @@ impl TokenRejection {
             "too_large" => "the token is too large",
             "invalid_value" => "the token's value is not what this endpoint takes",
             "bad_signature" => "the token's signature is not valid",
-            "unknown_key" => "the token was signed with a key that is no longer known",
             "key_revoked" => "the token was signed with a revoked key",
             "key_expired" => "the token was signed with a key that has expired",
             "purpose_mismatch" => "the token was issued for another purpose",
