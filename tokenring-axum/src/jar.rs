@@ -21,7 +21,18 @@ use crate::rejection::TokenRejection;
 
 /// The jar's verifier and cookie attributes, taken from the router's state
 /// (`JarKeys: FromRef<S>`). Cookies default to `HttpOnly`, `Secure`, `SameSite=Lax`,
-/// `Path=/`, with `Max-Age` from each token's expiry; re-issue on rotation is on.
+/// `Path=/`, with `Max-Age` from each token's expiry; re-issue on rotation is on; no cookie
+/// lives longer than [`JarKeys::DEFAULT_MAX_LIFETIME`] from when it was (re-)signed.
+///
+/// # Security: re-issue and a leaked old key
+///
+/// Re-issue moves a session from an older key to the current one, so whoever holds an older
+/// key could have a value of their making re-signed. The jar bounds what that buys: it never
+/// re-signs a token without an expiry, never gives a re-signed one an expiry past
+/// `max_lifetime` from now, and never mints beyond it either. A revoked or expired key's
+/// cookies are refused before any re-issue. When an old key leaked: revoke it (its cookies are
+/// refused at once), and if re-issue may already have laundered forged sessions, rotate the
+/// current key too (add a new one and revoke the current): see SECURITY.md.
 #[derive(Debug, Clone)]
 pub struct JarKeys {
     verifier: Verifier,
@@ -30,9 +41,14 @@ pub struct JarKeys {
     http_only: bool,
     same_site: SameSite,
     reissue: bool,
+    max_lifetime: Duration,
 }
 
 impl JarKeys {
+    /// How long a cookie lives at most unless [`JarKeys::max_lifetime`] says otherwise: 30
+    /// days.
+    pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+
     /// Signs and verifies cookies with `verifier` (give it a salt of its own, e.g.
     /// `"cookies"`, so no other token verifies as a cookie).
     pub fn new(verifier: Verifier) -> Self {
@@ -43,7 +59,17 @@ impl JarKeys {
             http_only: true,
             same_site: SameSite::Lax,
             reissue: true,
+            max_lifetime: Self::DEFAULT_MAX_LIFETIME,
         }
+    }
+
+    /// The longest a cookie lives from when it is signed or re-signed: [`RotatingJar::add`]
+    /// shortens a longer lifetime to it, and a re-signed cookie expires at its token's expiry
+    /// or this long from now, whichever is sooner (30 days unless set).
+    #[must_use]
+    pub fn max_lifetime(mut self, max: Duration) -> Self {
+        self.max_lifetime = max;
+        self
     }
 
     /// `Path` (`/` unless set).
@@ -167,10 +193,10 @@ impl RotatingJar {
     ///
     /// A [`TokenRejection`] (`missing_token`, or the verification's reason code).
     pub fn try_get<T: DeserializeOwned>(&self, name: &str) -> Result<T, TokenRejection> {
+        // The first of a name, as the `Token` extractor and Rack read it (see `cookie`).
         let token = self
             .incoming
             .iter()
-            .rev()
             .find(|(n, _)| n == name)
             .map(|(_, value)| value)
             .ok_or_else(|| TokenRejection::missing(false))?;
@@ -192,30 +218,39 @@ impl RotatingJar {
         Ok(value)
     }
 
-    /// Re-signs a cookie with the current key, keeping its value and expiry. Failing that (no
-    /// key signs now) the cookie is left as it is: it still verifies.
+    /// Re-signs a cookie with the current key, keeping its value and its expiry but no later
+    /// than `max_lifetime` from now. A token without an expiry is not re-signed: only a holder
+    /// of a key made it (the jar always sets one), and re-signing it would carry it past that
+    /// key's revocation. Failing to sign (no key signs now), the cookie is left as it is.
     fn reissue(&self, name: &str, value: &RawValue, expires_at: Option<SystemTime>) {
-        let verifier = &self.keys.verifier;
-        let options = TokenOptions::new().purpose(name);
-        let options = match expires_at {
-            Some(at) => options.expires_at(at),
-            None => options.never_expires(),
+        let Some(expires_at) = expires_at else {
+            tracing::warn!(
+                cookie = name,
+                "cookie without an expiry not re-signed (the jar never mints one)"
+            );
+            return;
         };
+        let verifier = &self.keys.verifier;
+        // The keyring's clock, which judged the token's expiry.
+        let now = verifier.keyring().now();
+        let latest = now
+            .checked_add(self.keys.max_lifetime)
+            .unwrap_or(expires_at);
+        let expires_at = expires_at.min(latest);
+        let options = TokenOptions::new().purpose(name).expires_at(expires_at);
         match verifier.generate(value, options) {
             Ok(token) => {
-                // The keyring's clock, which judged the token's expiry.
-                let now = verifier.keyring().now();
-                let remaining =
-                    expires_at.map(|at| at.duration_since(now).unwrap_or(Duration::ZERO));
+                let remaining = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
                 tracing::debug!(cookie = name, "cookie re-signed with the current key");
-                self.push(self.keys.cookie(name, token, remaining));
+                self.push(self.keys.cookie(name, token, Some(remaining)));
             }
             Err(error) => tracing::debug!(cookie = name, %error, "cookie not re-signed"),
         }
     }
 
     /// Sets cookie `name` to `value`, signed with the current key for purpose `name`,
-    /// expiring (token and cookie both) after `lifetime`.
+    /// expiring (token and cookie both) after `lifetime`, or after the jar's
+    /// [`max_lifetime`](JarKeys::max_lifetime) if that is shorter.
     ///
     /// # Errors
     ///
@@ -226,6 +261,7 @@ impl RotatingJar {
         value: &T,
         lifetime: Duration,
     ) -> Result<Self, SignError> {
+        let lifetime = lifetime.min(self.keys.max_lifetime);
         let options = TokenOptions::new().purpose(name).expires_in(lifetime);
         let token = self.keys.verifier.generate(value, options)?;
         self.push(self.keys.cookie(name, token, Some(lifetime)));
@@ -272,6 +308,15 @@ impl axum_core::response::IntoResponse for RotatingJar {
     fn into_response(self) -> axum_core::response::Response {
         (self, ()).into_response()
     }
+}
+
+/// The value of cookie `name`: the first of that name when a request carries several, as
+/// Rack (and so a Rails app beside this one) reads them. Browsers send the cookie with the
+/// longest path first, then the oldest.
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    cookies(headers)
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value)
 }
 
 /// The cookies of a request's `Cookie` headers, as (name, value).

@@ -156,9 +156,7 @@ fn find(parts: &Parts, source: TokenSource) -> Option<Cow<'_, str>> {
             (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty())
                 .then_some(Cow::Borrowed(token))
         }
-        TokenSource::Cookie(name) => crate::jar::cookies(&parts.headers)
-            .find(|(n, _)| n == name)
-            .map(|(_, value)| Cow::Owned(value)),
+        TokenSource::Cookie(name) => crate::jar::cookie(&parts.headers, name).map(Cow::Owned),
         TokenSource::Query(name) => {
             let query = parts.uri.query()?;
             form_urlencoded::parse(query.as_bytes())

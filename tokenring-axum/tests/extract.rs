@@ -447,3 +447,174 @@ async fn the_jar_signs_reads_reissues_after_a_rotation_and_removes() {
         "{removed:?}"
     );
 }
+
+/// A keyring of `keys` (secret `[n; 32]` for each `(id, n, state)`) on `clock`: "old" keys
+/// signed before `t0`, "active" signs, "revoked" is disabled.
+fn ring_of(keys: &[(&str, u8, &str)], clock: &Arc<ManualClock>) -> Arc<Keyring> {
+    let keys = keys
+        .iter()
+        .enumerate()
+        .map(|(i, &(id, n, state))| {
+            let key = Key::new(id, Secret::from_bytes([n; 32]))
+                .with_activates_at(Some(t0() - HOUR * (10 - i as u32)));
+            key.with_disabled(state == "revoked")
+        })
+        .collect();
+    Arc::new(Keyring::new_with_clock(keys, clock.clone()).unwrap())
+}
+
+/// What re-issue can and cannot do for whoever holds a leaked old key, and the procedure
+/// SECURITY.md gives for that case: revoke the old key; rotate the current one if forged
+/// sessions may have been re-signed already.
+#[tokio::test]
+async fn reissue_never_extends_trust_past_a_revocation() {
+    let clock = Arc::new(ManualClock::new(t0()));
+    let max = 2 * HOUR;
+    let jar_router = |ring: Arc<Keyring>| {
+        let cookies = Verifier::new(ring, "cookies");
+        let app = App {
+            api: Verifier::new(
+                Keyring::new(vec![Key::new("a", Secret::from_bytes([5u8; 32]))]).unwrap(),
+                "api",
+            ),
+            jar: JarKeys::new(cookies.clone()).max_lifetime(max),
+        };
+        let router = Router::new()
+            .route("/login", post(login))
+            .route("/me", get(me))
+            .with_state(app);
+        (router, cookies)
+    };
+    // "old" leaked; "cur" signs (listed last: the latest activation).
+    let (router, _) = jar_router(ring_of(&[("old", 1, ""), ("cur", 2, "")], &clock));
+    let leaked = Verifier::new(ring_of(&[("old", 1, "")], &clock), "cookies");
+    let root = json!({"user": "root"});
+    let forever = leaked
+        .generate(
+            &root,
+            TokenOptions::new().purpose("session").never_expires(),
+        )
+        .unwrap();
+    let decade = leaked
+        .generate(
+            &root,
+            TokenOptions::new()
+                .purpose("session")
+                .expires_at(t0() + HOUR * 24 * 3650),
+        )
+        .unwrap();
+
+    // Minting never exceeds the maximum: 8 h asked, 2 h given (token and cookie).
+    let answer = send(
+        &router,
+        Request::post("/login").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(
+        set_cookie(&answer)[0].contains("Max-Age=7200"),
+        "{:?}",
+        set_cookie(&answer)
+    );
+
+    // Without an expiry: read (the old key still verifies) but never re-signed.
+    let answer = me_with(&router, &forever).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(set_cookie(&answer).is_empty(), "{:?}", set_cookie(&answer));
+
+    // With a far expiry: re-signed, but to expire within the maximum from now.
+    let answer = me_with(&router, &decade).await;
+    let reissued = set_cookie(&answer);
+    assert_eq!(reissued.len(), 1);
+    assert!(reissued[0].contains("Max-Age=7200"), "{}", reissued[0]);
+    let laundered = cookie_value(&reissued[0]);
+    assert!(laundered.starts_with("v1.cur."), "{laundered}");
+
+    // Revoke the leaked key: both forgeries are refused at once...
+    let (revoked, cookies) = jar_router(ring_of(&[("old", 1, "revoked"), ("cur", 2, "")], &clock));
+    for forged in [&forever, &decade] {
+        let answer = me_with(&revoked, forged).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+        assert!(answer.body.contains("key_revoked"), "{}", answer.body);
+    }
+    // ...but the re-signed one lives on under the current key, at most `max`...
+    assert_eq!(me_with(&revoked, &laundered).await.status, StatusCode::OK);
+    let at = cookies
+        .verify::<Value>(&laundered, Some("session"))
+        .unwrap()
+        .expires_at
+        .unwrap();
+    assert!(at <= t0() + max, "re-signed to expire at {at:?}");
+    // ...until the current key is rotated too: a new key signs, "cur" is revoked.
+    let (rotated, _) = jar_router(ring_of(
+        &[("old", 1, "revoked"), ("cur", 2, "revoked"), ("new", 3, "")],
+        &clock,
+    ));
+    let answer = me_with(&rotated, &laundered).await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    // And past `max` it would have died anyway.
+    clock.advance(max + Duration::from_secs(1));
+    let answer = me_with(&revoked, &laundered).await;
+    assert_eq!(answer.status, StatusCode::GONE, "{}", answer.body);
+}
+
+/// A request carrying two cookies of one name: the jar and the `Token` extractor read the
+/// same one, the first (as Rack does, and browsers send the most specific path first).
+#[tokio::test]
+async fn the_jar_and_the_extractor_read_the_same_of_two_cookies() {
+    let (ring, _clock) = keyring();
+    let (router, _, cookies) = router(ring, true);
+    let value = |name: &str, user: &str| {
+        cookies
+            .generate(
+                &json!(user),
+                TokenOptions::new().purpose(name).expires_in(HOUR),
+            )
+            .unwrap()
+    };
+    let request = |path: &str, name: &str| {
+        Request::get(path)
+            .header(
+                header::COOKIE,
+                format!(
+                    "{name}={}; {name}={}",
+                    value(name, "first"),
+                    value(name, "second")
+                ),
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let jar = send(&router, request("/me", "session")).await;
+    assert_eq!(
+        (jar.status, jar.body.as_str()),
+        (StatusCode::OK, r#""first""#)
+    );
+    // The extractor's cookie source (Remembered reads cookie "remember", verified by "api").
+    let (_, api, _) = self::router(keyring().0, true);
+    let signed = |user: &str| {
+        api.generate(
+            &user.to_owned(),
+            TokenOptions::new().purpose("remember").expires_in(HOUR),
+        )
+        .unwrap()
+    };
+    let extractor = send(
+        &router,
+        Request::get("/remembered")
+            .header(
+                header::COOKIE,
+                format!(
+                    "remember={}; remember={}",
+                    signed("first"),
+                    signed("second")
+                ),
+            )
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (extractor.status, extractor.body.as_str()),
+        (StatusCode::OK, "first")
+    );
+}
