@@ -232,6 +232,17 @@ pub enum KeyringError {
         /// What went wrong, as the store said it.
         reason: String,
     },
+    /// The store could not do what was asked besides reading the keyring — write it, read
+    /// the nodes' reports — and said why; nothing changed.
+    #[error("cannot {action} at {store}: {reason}")]
+    StoreFailed {
+        /// The store and where in it, e.g. `etcd /payments/keyring`.
+        store: String,
+        /// What was being done.
+        action: StoreAction,
+        /// What went wrong, as the store said it.
+        reason: String,
+    },
     /// A compare-and-swap write found the keyring changed since it was read (another
     /// operator's write): nothing was written.
     #[error(
@@ -305,6 +316,28 @@ pub enum FileProblem {
         /// Where the first invalid byte is.
         offset: usize,
     },
+}
+
+/// What a store was asked to do when it failed ([`KeyringError::StoreFailed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreAction {
+    /// Write the keyring.
+    WriteKeyring,
+    /// Read the nodes' acknowledgements.
+    ReadNodeReports,
+    /// Create a node's user and role.
+    GrantNode,
+}
+
+impl std::fmt::Display for StoreAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::WriteKeyring => "write the keyring",
+            Self::ReadNodeReports => "read the node reports",
+            Self::GrantNode => "grant the node its role",
+        })
+    }
 }
 
 /// Why an environment variable holds no keyring.
@@ -423,6 +456,20 @@ impl KeyringError {
         match self {
             Self::Entry { key, .. } => Some(key),
             _ => None,
+        }
+    }
+
+    /// An [`KeyringError::Unavailable`] met while doing `action` (not reading the keyring)
+    /// said as such; any other error as it is.
+    #[cfg(feature = "etcd")]
+    pub(crate) fn while_doing(self, action: StoreAction) -> Self {
+        match self {
+            Self::Unavailable { store, reason } => Self::StoreFailed {
+                store,
+                action,
+                reason,
+            },
+            other => other,
         }
     }
 

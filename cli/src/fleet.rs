@@ -14,18 +14,44 @@ pub(crate) enum FleetCommand {
         #[arg(value_name = "RING", value_parser = crate::ring::parse_ring)]
         ring: Ring,
     },
+    /// Create (or update) node NODE's etcd user and role: it may read the keyring and write
+    /// its own report, nothing else (run with etcd's root credentials in ETCDCTL_USER).
+    Grant {
+        /// The keyring: etcd://HOST:PORT[,HOST:PORT…]/NAME.
+        #[arg(value_name = "RING", value_parser = crate::ring::parse_ring)]
+        ring: Ring,
+        /// The node's id, as it acknowledges (--node-id).
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// A file holding the node user's password (`-`: standard input; one trailing newline
+        /// dropped).
+        #[arg(long, value_name = "PATH")]
+        password_file: std::path::PathBuf,
+    },
 }
 
 pub(crate) fn run(command: FleetCommand) -> Result<(), Failure> {
     match command {
         FleetCommand::Status { ring } => status(&ring),
+        FleetCommand::Grant {
+            ring,
+            node,
+            password_file,
+        } => grant(&ring, &node, &password_file),
     }
 }
 
 #[cfg(not(feature = "etcd"))]
 fn status(ring: &Ring) -> Result<(), Failure> {
     Err(Failure::new(format!(
-        "{ring}: fleet status needs an etcd keyring (cargo install --path cli --features etcd)"
+        "{ring}: fleet status needs an etcd keyring (cargo install --locked --path cli --features etcd)"
+    )))
+}
+
+#[cfg(not(feature = "etcd"))]
+fn grant(ring: &Ring, _node: &str, _password_file: &std::path::Path) -> Result<(), Failure> {
+    Err(Failure::new(format!(
+        "{ring}: fleet grant needs an etcd keyring (cargo install --locked --path cli --features etcd)"
     )))
 }
 
@@ -34,14 +60,15 @@ pub(crate) fn add_when_converged(
     ring: &Ring,
     _args: &NewKeyArgs,
     _timeout: std::time::Duration,
+    _min_nodes: usize,
 ) -> Result<(), Failure> {
     Err(Failure::new(format!(
-        "{ring}: --activate-when-converged needs an etcd keyring (cargo install --path cli --features etcd)"
+        "{ring}: --activate-when-converged needs an etcd keyring (cargo install --locked --path cli --features etcd)"
     )))
 }
 
 #[cfg(feature = "etcd")]
-pub(crate) use with_etcd::{add_when_converged, status};
+pub(crate) use with_etcd::{add_when_converged, grant, status};
 
 #[cfg(feature = "etcd")]
 mod with_etcd {
@@ -64,11 +91,20 @@ mod with_etcd {
     /// Activation after convergence leaves this much for clock skew between nodes.
     const SKEW_MARGIN: Duration = Duration::from_secs(5);
 
+    /// The stored keyring's revision and every node's report. A broken stored keyring is
+    /// said first and fails the command (exit 1), but the nodes are shown all the same: it is
+    /// when the operator needs them most.
     pub(crate) fn status(ring: &Ring) -> Result<(), Failure> {
         let source = ring.etcd()?;
-        let revision = source
-            .read(Arc::new(SystemClock))?
-            .map_or_else(|| "none".to_owned(), |(_, r)| r.to_string());
+        let (revision, broken) = match source.read(Arc::new(SystemClock)) {
+            Ok(stored) => (
+                stored.map_or_else(|| "none".to_owned(), |(_, r)| r.to_string()),
+                None,
+            ),
+            Err(error @ KeyringError::StoreFailed { .. })
+            | Err(error @ KeyringError::Unavailable { .. }) => return Err(error.into()),
+            Err(error) => ("broken".to_owned(), Some(error)),
+        };
         let nodes = source.nodes()?;
         out(format_args!(
             "{ring}: keyring at revision {revision}; {} live node(s)",
@@ -79,16 +115,48 @@ mod with_etcd {
             "NODE", "REVISION", "KEYS", "LOADED_AT"
         ))?;
         for node in nodes {
+            let error = match (&node.problem, &node.last_error) {
+                (Some(problem), _) => format!("UNTRUSTED: {problem}"),
+                (None, Some(error)) => error.clone(),
+                (None, None) => "-".to_owned(),
+            };
             out(format_args!(
-                "{:<24}  {:>8}  {:<32}  {:<20}  {}",
+                "{:<24}  {:>8}  {:<32}  {:<20}  {error}",
                 node.node,
                 node.revision,
                 node.keys.join(","),
                 node.loaded_at,
-                node.last_error.as_deref().unwrap_or("-")
             ))?;
         }
-        Ok(())
+        match broken {
+            Some(error) => Err(Failure::new(format!(
+                "the keyring stored at {ring} is broken: {error}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Creates node `node`'s user and role; says what it may do and how to start it.
+    pub(crate) fn grant(
+        ring: &Ring,
+        node: &str,
+        password_file: &std::path::Path,
+    ) -> Result<(), Failure> {
+        let source = ring.etcd()?;
+        let password = crate::input::secret_text(password_file, "the password")?;
+        if password.is_empty() {
+            return Err(Failure::new(format!(
+                "the password in {} is empty",
+                password_file.display()
+            )));
+        }
+        let user = source.grant_node(node, &password)?;
+        let name = source.name();
+        out(format_args!(
+            "etcd user {user:?}: reads /{name}/keyring, reads and writes /{name}/nodes/{node}, \
+             nothing else; start node {node:?} with --node-id {node} and ETCDCTL_USER={user} \
+             (password in ETCDCTL_PASSWORD)"
+        ))
     }
 
     /// Adds the key pending, waits for every live node to hold it, then activates it.
@@ -96,13 +164,14 @@ mod with_etcd {
         ring: &Ring,
         args: &NewKeyArgs,
         timeout: Duration,
+        min_nodes: usize,
     ) -> Result<(), Failure> {
         let source = ring.etcd()?;
         let (id, revision) = add_pending(ring, &source, args)?;
         out(format_args!(
             "added key {id:?} pending at revision {revision}; waiting for every live node to hold it"
         ))?;
-        let nodes = wait_until_held(&source, &id, revision, timeout)?;
+        let nodes = wait_until_held(&source, &id, revision, timeout, min_nodes)?;
         let at = activate(&source, &id)?;
         out(format_args!(
             "key {id:?}: all {nodes} live node(s) hold it; it signs from {}",
@@ -129,13 +198,16 @@ mod with_etcd {
         Ok((id, written))
     }
 
-    /// Polls the acknowledgements until every live node reports a revision at or after
-    /// `revision` holding `id`; the number of nodes, or an error naming those that lag.
+    /// Polls the acknowledgements until every live node — at least `min_nodes` of them —
+    /// reports a revision at or after `revision` holding `id`; the number of nodes, or an
+    /// error naming those that lag (a node whose report cannot be trusted lags, named with
+    /// why).
     fn wait_until_held(
         source: &EtcdSource,
         id: &str,
         revision: i64,
         timeout: Duration,
+        min_nodes: usize,
     ) -> Result<usize, Failure> {
         let deadline = Instant::now() + timeout;
         let mut shown = None;
@@ -150,36 +222,66 @@ mod with_etcd {
                 }
                 Err(error) => return Err(error.into()),
             };
-            let holds = |n: &NodeReport| n.revision >= revision && n.keys.iter().any(|k| k == id);
             let lagging: BTreeSet<String> = nodes
                 .iter()
-                .filter(|n| !holds(n))
-                .map(|n| format!("{} (revision {})", n.node, n.revision))
+                .filter(|n| !n.holds(id, revision))
+                .map(describe_lag)
                 .collect();
-            if lagging.is_empty() {
+            let too_few = nodes.len() < min_nodes;
+            if lagging.is_empty() && !too_few {
                 if nodes.is_empty() {
-                    eprintln!("tokenring: warning: no node acknowledges this keyring");
+                    eprintln!(
+                        "tokenring: warning: no node acknowledges this keyring (--min-nodes 0)"
+                    );
                 }
                 return Ok(nodes.len());
             }
-            let progress = format!(
-                "{} of {} live node(s) hold {id:?}; waiting for {}",
-                nodes.len() - lagging.len(),
-                nodes.len(),
-                lagging.iter().cloned().collect::<Vec<_>>().join(", ")
-            );
+            let progress = if too_few {
+                format!(
+                    "{} live node(s) acknowledge this keyring, fewer than --min-nodes {min_nodes}; \
+                     waiting (are the nodes started with --node-id?)",
+                    nodes.len()
+                )
+            } else {
+                format!(
+                    "{} of {} live node(s) hold {id:?}; waiting for {}",
+                    nodes.len() - lagging.len(),
+                    nodes.len(),
+                    lagging.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            };
             if shown.as_ref() != Some(&progress) {
                 eprintln!("tokenring: {progress}");
                 shown = Some(progress);
             }
             if Instant::now() >= deadline {
+                let why = if too_few {
+                    format!(
+                        "only {} live node(s) acknowledge it, fewer than --min-nodes {min_nodes} \
+                         (--min-nodes 0 activates with none)",
+                        nodes.len()
+                    )
+                } else {
+                    format!(
+                        "nodes that lag: {}",
+                        lagging.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                };
                 return Err(Failure::new(format!(
-                    "timed out after {}: key {id:?} stays pending; nodes that lag: {}",
+                    "timed out after {}: key {id:?} stays pending; {why}",
                     humantime::format_duration(timeout),
-                    lagging.into_iter().collect::<Vec<_>>().join(", ")
                 )));
             }
             std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// A node that does not hold the key yet, as the operator reads it: its revision, or why its
+    /// report is not trusted.
+    fn describe_lag(node: &NodeReport) -> String {
+        match &node.problem {
+            Some(problem) => format!("{} ({problem})", node.node),
+            None => format!("{} (revision {})", node.node, node.revision),
         }
     }
 

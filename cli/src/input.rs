@@ -43,6 +43,49 @@ pub(crate) fn drop_one_newline(mut text: String) -> String {
     text
 }
 
+/// A secret (a key, a password) from the file at `path` (`-`: standard input) as text, at
+/// most 64 KiB, one trailing newline dropped; wiped when dropped, and never quoted in an error.
+#[cfg(any(feature = "rails", feature = "etcd"))]
+pub(crate) fn secret_text(
+    path: &std::path::Path,
+    what: &str,
+) -> Result<zeroize::Zeroizing<String>, Failure> {
+    use std::path::Path;
+    use zeroize::Zeroizing;
+    const MAX: u64 = 64 * 1024;
+    let failed = |e: &dyn std::fmt::Display| {
+        Failure::new(format!("cannot read {what} from {}: {e}", path.display()))
+    };
+    let mut bytes = Zeroizing::new(Vec::new());
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|file| {
+            if !file.metadata()?.is_file() {
+                return Err(std::io::Error::other("not a regular file"));
+            }
+            file.take(MAX + 1).read_to_end(&mut bytes)
+        })
+    };
+    read.map_err(|e| failed(&e))?;
+    if bytes.len() as u64 > MAX {
+        return Err(failed(&format_args!("over {MAX} bytes")));
+    }
+    let mut text = Zeroizing::new(
+        String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| failed(&"not UTF-8 text"))?,
+    );
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::drop_one_newline;

@@ -64,6 +64,16 @@ pub(crate) enum KeyringCommand {
         /// How long --activate-when-converged waits (then the key stays pending, exit 1).
         #[arg(long, value_parser = parse_duration, default_value = "5m", requires = "activate_when_converged")]
         timeout: Duration,
+        /// How many live nodes --activate-when-converged needs to see holding the key (1
+        /// unless set): with none at all it waits, then fails, rather than activate a key no
+        /// node was seen to hold. `--min-nodes 0` is the explicit override.
+        #[arg(
+            long,
+            value_name = "N",
+            default_value_t = 1,
+            requires = "activate_when_converged"
+        )]
+        min_nodes: usize,
     },
     /// Set when a key stops verifying: at least the longest token lifetime from now.
     #[command(group(clap::ArgGroup::new("when").required(true).args(["expires_in", "expires_at"])))]
@@ -145,7 +155,8 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
             activates_at: _,
             activate_when_converged: true,
             timeout,
-        } => crate::fleet::add_when_converged(&file, &key, timeout),
+            min_nodes,
+        } => crate::fleet::add_when_converged(&file, &key, timeout, min_nodes),
         KeyringCommand::Add {
             file,
             key,
@@ -261,7 +272,7 @@ fn retire(
     expires_in: Option<Duration>,
     expires_at: Option<SystemTime>,
 ) -> Result<(), Failure> {
-    let at = file.edit(|keyring| {
+    let at = file.edit_reapplying(|keyring| {
         let Some(at) = resolve_time(expires_in, expires_at, keyring.now())? else {
             return Err(Failure::new("give --expires-in or --expires-at"));
         };
@@ -286,7 +297,7 @@ fn retire(
 }
 
 fn revoke(file: &Ring, key_id: &str) -> Result<(), Failure> {
-    let signs = file.edit(|keyring| {
+    let signs = file.edit_reapplying(|keyring| {
         let keys = modify(keyring, key_id, |key| key.with_disabled(true))?;
         let updated = rebuild(keyring, keys)?;
         let signs = updated.signing_key().map(|k| k.id().to_owned());
@@ -306,7 +317,7 @@ fn revoke(file: &Ring, key_id: &str) -> Result<(), Failure> {
 }
 
 fn prune(file: &Ring, revoked: bool) -> Result<(), Failure> {
-    let removed = file.edit(|keyring| {
+    let removed = file.edit_reapplying(|keyring| {
         let now = keyring.now();
         let (removed, kept): (Vec<&Key>, Vec<&Key>) = keyring.keys().iter().partition(|k| {
             let state = k.state_at(now);

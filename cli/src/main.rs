@@ -121,11 +121,36 @@ pub(crate) fn format_time(at: SystemTime) -> String {
 
 /// Why a command failed; printed as one line, exit status 1.
 #[derive(Debug)]
-pub(crate) struct Failure(String);
+pub(crate) struct Failure(
+    String,
+    #[cfg_attr(not(feature = "etcd"), allow(dead_code))] Kind,
+);
+
+/// What a caller may do about a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Only etcd writes conflict.
+#[cfg_attr(not(feature = "etcd"), allow(dead_code))]
+pub(crate) enum Kind {
+    /// Nothing but report it.
+    Final,
+    /// A compare-and-swap write lost to another writer: nothing was written.
+    Conflict,
+}
 
 impl Failure {
     pub(crate) fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+        Self(message.into(), Kind::Final)
+    }
+
+    /// A lost compare-and-swap: `error` said as it is, marked so the write can be redone.
+    #[cfg(feature = "etcd")]
+    pub(crate) fn conflict(error: impl std::fmt::Display) -> Self {
+        Self(error.to_string(), Kind::Conflict)
+    }
+
+    #[cfg(feature = "etcd")]
+    pub(crate) fn is_conflict(&self) -> bool {
+        self.1 == Kind::Conflict
     }
 }
 
@@ -138,7 +163,7 @@ impl fmt::Display for Failure {
 
 impl<E: std::error::Error> From<E> for Failure {
     fn from(err: E) -> Self {
-        Self(err.to_string())
+        Self(err.to_string(), Kind::Final)
     }
 }
 

@@ -81,11 +81,41 @@ impl Ring {
                 };
                 let (updated, report) = change(&keyring)?;
                 if let Some(updated) = updated {
-                    source.store(&updated, Some(revision))?;
+                    source
+                        .store(&updated, Some(revision))
+                        .map_err(|error| match error {
+                            conflict @ tokenring::KeyringError::Conflict { .. } => {
+                                Failure::conflict(conflict)
+                            }
+                            other => other.into(),
+                        })?;
                 }
                 Ok(report)
             }
         }
+    }
+
+    /// As [`Ring::edit`], for a change that is right on whatever the keyring is now (revoke,
+    /// retire, prune: they name keys, not a state): an etcd write that lost a race to another
+    /// is applied again on the keyring as it then is, up to 10 times, instead of failing.
+    /// (`add` keeps failing on a conflict: two operators adding keys at once should know.)
+    pub(crate) fn edit_reapplying<T>(
+        &self,
+        change: impl Fn(&Keyring) -> Result<(Option<Keyring>, T), Failure>,
+    ) -> Result<T, Failure> {
+        #[cfg(feature = "etcd")]
+        if let Self::Etcd(_) = self {
+            const TRIES: usize = 10;
+            for _ in 1..TRIES {
+                match self.edit(&change) {
+                    Err(failure) if failure.is_conflict() => {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    other => return other,
+                }
+            }
+        }
+        self.edit(change)
     }
 
     /// Writes a new keyring; an existing one only with `force`.
@@ -121,7 +151,11 @@ impl Ring {
         match self {
             // TLS and credentials come from the environment etcdctl reads.
             Self::Etcd(url) => {
-                Ok(tokenring::keyring::EtcdSource::from_url(url)?.with_etcdctl_env()?)
+                let source = tokenring::keyring::EtcdSource::from_url(url)?.with_etcdctl_env()?;
+                for exposure in source.exposures() {
+                    eprintln!("tokenring: warning: {exposure}");
+                }
+                Ok(source)
             }
             Self::File(path) => Err(Failure::new(format!(
                 "{} is a file; this needs an etcd keyring (etcd://HOST:PORT/NAME)",

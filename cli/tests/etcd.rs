@@ -296,3 +296,293 @@ fn tls_comes_from_the_etcdctl_environment() {
         "{err}"
     );
 }
+
+/// etcd's JSON gateway as `token`'s user: `path` with `body`, the answer's body.
+fn gateway(etcd: &Etcd, path: &str, body: &serde_json::Value, token: Option<&str>) -> String {
+    let response =
+        etcd_harness::gateway_as(&etcd.endpoint(), path, &body.to_string(), token).unwrap();
+    response.split_once("\r\n\r\n").unwrap().1.to_owned()
+}
+
+fn b64(text: &str) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text)
+}
+
+/// An auth token for `user` (etcd's gateway).
+fn login(etcd: &Etcd, user: &str, password: &str) -> String {
+    let body = gateway(
+        etcd,
+        "/v3/auth/authenticate",
+        &serde_json::json!({"name": user, "password": password}),
+        None,
+    );
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    answer["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+/// With etcd's authentication on and the per-node roles `fleet grant` creates: a node cannot
+/// write another's report (etcd refuses it), a report that is garbage or sits under no lease
+/// makes promotion wait and is named, promotion needs at least one live node unless told
+/// otherwise, a broken keyring still shows the nodes, and the CLI warns about a password
+/// sent over plain http.
+#[test]
+fn per_node_roles_keep_each_node_to_its_own_report() {
+    let Some(etcd) = Etcd::start() else { return };
+    for (path, body) in [
+        (
+            "/v3/auth/user/add",
+            serde_json::json!({"name": "root", "password": "rootpw"}),
+        ),
+        ("/v3/auth/role/add", serde_json::json!({"name": "root"})),
+        (
+            "/v3/auth/user/grant",
+            serde_json::json!({"user": "root", "role": "root"}),
+        ),
+        ("/v3/auth/enable", serde_json::json!({})),
+    ] {
+        gateway(&etcd, path, &body, None);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = [("ETCDCTL_USER", std::path::Path::new("root:rootpw"))];
+    let as_root = |args: &[&str]| tokenring_with(args, &root);
+    let r = ring(&etcd, "fleet");
+    let init = as_root(&["keyring", "init", &r, "--id", "old"]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&init.stderr);
+    assert!(stderr.contains("password goes over plain http"), "{stderr}");
+
+    // Without credentials etcd refuses, and the CLI said it sent none.
+    let anonymous = tokenring(&["keyring", "list", &r]);
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&anonymous.stderr).contains("no etcd credentials"));
+
+    let mut nodes = Vec::new();
+    for id in ["node-a", "node-b"] {
+        let password = dir.path().join(format!("{id}.pw"));
+        std::fs::write(&password, format!("{id}-secret\n")).unwrap();
+        let granted = as_root(&[
+            "fleet",
+            "grant",
+            &r,
+            id,
+            "--password-file",
+            password.to_str().unwrap(),
+        ]);
+        let said = String::from_utf8_lossy(&granted.stdout);
+        assert!(
+            granted.status.success(),
+            "{}",
+            String::from_utf8_lossy(&granted.stderr)
+        );
+        let user = format!("tokenring-fleet-node-{id}");
+        assert!(said.contains(&format!("ETCDCTL_USER={user}")), "{said}");
+        let source = EtcdSource::from_url(&r)
+            .unwrap()
+            .user(
+                &user,
+                tokenring::Secret::from_bytes(format!("{id}-secret").into_bytes()),
+            )
+            .acknowledge_as(id, Duration::from_secs(30))
+            .unwrap();
+        nodes.push(HotKeyring::builder(source).build().unwrap());
+    }
+    let converged = as_root(&[
+        "keyring",
+        "add",
+        &r,
+        "--id",
+        "new",
+        "--activate-when-converged",
+        "--timeout",
+        "20s",
+    ]);
+    let said = String::from_utf8_lossy(&converged.stdout);
+    assert!(
+        said.contains("all 2 live node(s) hold it"),
+        "{said}{}",
+        String::from_utf8_lossy(&converged.stderr)
+    );
+
+    // Node B, with its own credentials, tries to speak for node A: etcd refuses.
+    let b = login(&etcd, "tokenring-fleet-node-node-b", "node-b-secret");
+    let forged = serde_json::json!({"node": "node-a", "revision": 999_999, "keys": ["FORGED"],
+        "loaded_at": "2026-01-01T00:00:00Z", "last_error": null});
+    for key in [
+        "/fleet/nodes/node-a",
+        "/fleet/nodes/node-c",
+        "/fleet/keyring",
+    ] {
+        let answer = gateway(
+            &etcd,
+            "/v3/kv/put",
+            &serde_json::json!({"key": b64(key), "value": b64(&forged.to_string())}),
+            Some(&b),
+        );
+        assert!(answer.contains("permission denied"), "{key}: {answer}");
+    }
+    // Its own report it may write.
+    let own = gateway(
+        &etcd,
+        "/v3/kv/put",
+        &serde_json::json!({"key": b64("/fleet/nodes/node-b"), "value": b64("not json")}),
+        Some(&b),
+    );
+    assert!(!own.contains("permission denied"), "{own}");
+
+    // A report that is garbage (here root's write, as a broken node's would be: node-b's
+    // own reporter rewrites its key at its next load) holds promotion back and is named.
+    let root_token = login(&etcd, "root", "rootpw");
+    gateway(
+        &etcd,
+        "/v3/kv/put",
+        &serde_json::json!({"key": b64("/fleet/nodes/node-c"), "value": b64("not json")}),
+        Some(&root_token),
+    );
+    let held_back = as_root(&[
+        "keyring",
+        "add",
+        &r,
+        "--id",
+        "next",
+        "--activate-when-converged",
+        "--timeout",
+        "2s",
+    ]);
+    let stderr = String::from_utf8_lossy(&held_back.stderr);
+    assert_eq!(held_back.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("key \"next\" stays pending")
+            && stderr.contains("node-c (report is not a node report's JSON)"),
+        "{stderr}"
+    );
+    let status = as_root(&["fleet", "status", &r]);
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("node-c") && l.contains("UNTRUSTED")),
+        "{table}"
+    );
+
+    // No live node at all: promotion waits for --min-nodes (1), then fails; 0 overrides.
+    let empty = ring(&etcd, "empty");
+    assert!(
+        as_root(&["keyring", "init", &empty, "--id", "k1"])
+            .status
+            .success()
+    );
+    let lonely = as_root(&[
+        "keyring",
+        "add",
+        &empty,
+        "--id",
+        "k2",
+        "--activate-when-converged",
+        "--timeout",
+        "1s",
+    ]);
+    assert_eq!(lonely.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&lonely.stderr).contains("fewer than --min-nodes 1"),
+        "{}",
+        String::from_utf8_lossy(&lonely.stderr)
+    );
+    let forced = as_root(&[
+        "keyring",
+        "add",
+        &empty,
+        "--id",
+        "k3",
+        "--activate-when-converged",
+        "--min-nodes",
+        "0",
+    ]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+
+    // A broken stored keyring: status exits 1, saying so, and still lists the nodes.
+    gateway(
+        &etcd,
+        "/v3/kv/put",
+        &serde_json::json!({"key": b64("/fleet/keyring"), "value": b64("{broken")}),
+        Some(&root_token),
+    );
+    let status = as_root(&["fleet", "status", &r]);
+    assert_eq!(status.status.code(), Some(1));
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(table.lines().any(|l| l.starts_with("node-a")), "{table}");
+    assert!(String::from_utf8_lossy(&status.stderr).contains("is broken"));
+    drop(nodes);
+}
+
+/// `revoke`, `retire` and `prune` racing each other on etcd all land: a lost compare-and-swap
+/// is applied again on the keyring as it then is (they name keys, not a state).
+#[test]
+fn racing_revokes_retires_and_prunes_all_land() {
+    let Some(etcd) = Etcd::start() else { return };
+    let r = ring(&etcd, "revokes");
+    ok(&["keyring", "init", &r, "--id", "keep"]);
+    let ids: Vec<String> = (0..10).map(|i| format!("k{i}")).collect();
+    for id in &ids {
+        ok(&["keyring", "add", &r, "--id", id]);
+    }
+    let children: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_tokenring"));
+            command.env_remove("ETCDCTL_USER");
+            if i % 2 == 0 {
+                command.args(["keyring", "revoke", &r, id]);
+            } else {
+                command.args(["keyring", "retire", &r, id, "--expires-in", "2h"]);
+            }
+            command
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let prune = Command::new(env!("CARGO_BIN_EXE_tokenring"))
+        .args(["keyring", "prune", &r])
+        .output()
+        .unwrap();
+    assert!(
+        prune.status.success(),
+        "{}",
+        String::from_utf8_lossy(&prune.stderr)
+    );
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let list = ok(&["keyring", "list", &r]);
+    for (i, id) in ids.iter().enumerate() {
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} lost:\n{list}"));
+        // Revoked: disabled; retired: an expiry where there was none.
+        let landed = if i % 2 == 0 {
+            line.contains("disabled")
+        } else {
+            !line.trim_end().ends_with('-')
+        };
+        assert!(landed, "{id}: {line}\n{list}");
+    }
+}

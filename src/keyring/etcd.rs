@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use super::Keyring;
 use super::source::{Announcement, Changes, KeyringSource, Versioned};
 use crate::clock::Clock;
-use crate::error::KeyringError;
+use crate::error::{KeyringError, StoreAction};
 use crate::secret::Secret;
 
 mod env;
@@ -51,6 +51,10 @@ struct Inner {
     endpoints: Vec<String>,
     user: Option<(String, Secret)>,
     tls: Option<etcd_client::TlsOptions>,
+    // Whether `tls` carries a client certificate (a credential of its own).
+    client_cert: bool,
+    // Whether the first good load has said this source's exposures (once per source).
+    exposures_said: AtomicBool,
     timeout: Duration,
     connection: tokio::sync::Mutex<Connection>,
     // The modification revision of the value last loaded: where a watch resumes.
@@ -146,6 +150,8 @@ impl EtcdSource {
                 endpoints,
                 user: None,
                 tls: None,
+                client_cert: false,
+                exposures_said: AtomicBool::new(false),
                 timeout: Duration::from_secs(5),
                 connection: tokio::sync::Mutex::default(),
                 last_revision: AtomicI64::new(0),
@@ -190,8 +196,35 @@ impl EtcdSource {
         if let Some((cert, key)) = client {
             tls = tls.identity(etcd_client::Identity::from_pem(cert, key));
         }
-        self.inner_mut().tls = Some(tls);
+        let inner = self.inner_mut();
+        inner.tls = Some(tls);
+        inner.client_cert = client.is_some();
         self
+    }
+
+    /// What in this source's configuration exposes the keyring, for an operator to hear:
+    /// a password sent over plain `http://`, or no credentials at all (if etcd answers such a
+    /// source, it answers anyone who reaches it — who can then rewrite the keyring). Said once
+    /// as a warning by the first good load; the CLI prints them.
+    pub fn exposures(&self) -> Vec<Exposure> {
+        let inner = &self.inner;
+        let mut found = Vec::new();
+        if let Some((user, _)) = &inner.user {
+            let clear: Vec<String> = inner
+                .urls()
+                .into_iter()
+                .filter(|url| url.starts_with("http://"))
+                .collect();
+            if !clear.is_empty() {
+                found.push(Exposure::PasswordInClear {
+                    user: user.clone(),
+                    endpoints: clear,
+                });
+            }
+        } else if !inner.client_cert {
+            found.push(Exposure::NoCredentials);
+        }
+        found
     }
 
     /// Acknowledges: after every load or refusal, this process writes what it holds to
@@ -205,12 +238,7 @@ impl EtcdSource {
     ///
     /// [`KeyringError::Unavailable`] for a node id that is empty or not `[A-Za-z0-9_.-]`.
     pub fn acknowledge_as(mut self, node_id: &str, ttl: Duration) -> Result<Self, KeyringError> {
-        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
-        if node_id.is_empty() || node_id.len() > 128 || !node_id.chars().all(plain) {
-            return Err(self
-                .inner
-                .unavailable("a node id must be 1 to 128 of A-Z a-z 0-9 _ . -".to_owned()));
-        }
+        self.check_node_id(node_id)?;
         let key = format!("/{}/nodes/{node_id}", self.inner.name);
         self.inner_mut().ack = Some(Ack::new(
             node_id.to_owned(),
@@ -220,24 +248,124 @@ impl EtcdSource {
         Ok(self)
     }
 
-    /// The nodes that acknowledge this keyring now (live leases), in node id order.
+    fn check_node_id(&self, node_id: &str) -> Result<(), KeyringError> {
+        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+        if node_id.is_empty() || node_id.len() > 128 || !node_id.chars().all(plain) {
+            return Err(self
+                .inner
+                .unavailable("a node id must be 1 to 128 of A-Z a-z 0-9 _ . -".to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The etcd user and role of node `node_id` of this keyring (the same name):
+    /// `tokenring-NAME-node-NODE_ID`.
+    pub fn node_user(&self, node_id: &str) -> String {
+        format!("tokenring-{}-node-{node_id}", self.inner.name)
+    }
+
+    /// Creates, or updates, the etcd role and user of node `node_id` ([`EtcdSource::node_user`]),
+    /// the user with `password`: it may read the keyring (`/NAME/keyring`, that key exactly)
+    /// and read and write its own report (`/NAME/nodes/NODE_ID`, that key exactly) — nothing
+    /// else, so a node cannot write another's report nor touch the keyring. Leases need no
+    /// grant. Run it as a user allowed to manage etcd's auth (root). The user's name.
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Unavailable`] if etcd cannot be read.
+    /// [`KeyringError::StoreFailed`] ([`StoreAction::GrantNode`]) if etcd refuses (no
+    /// permission to manage auth, say), or for a node id [`EtcdSource::acknowledge_as`]
+    /// would refuse.
+    pub fn grant_node(&self, node_id: &str, password: &str) -> Result<String, KeyringError> {
+        self.check_node_id(node_id)?;
+        let name = self.node_user(node_id);
+        let report = format!("/{}/nodes/{node_id}", self.inner.name);
+        let password = Zeroizing::new(password.to_owned());
+        let role = name.clone();
+        self.run(move |inner, mut client| {
+            let (role, report, password) = (role.clone(), report.clone(), password.clone());
+            async move {
+                use etcd_client::{Permission, PermissionType};
+                let exists = |e: &etcd_client::Error| e.to_string().contains("already exists");
+                match client.role_add(role.as_str()).await {
+                    Err(e) if !exists(&e) => return Err(e.into()),
+                    _ => {}
+                }
+                // Exact keys (no range end): the keyring, and this node's report only.
+                client
+                    .role_grant_permission(
+                        role.as_str(),
+                        Permission::new(PermissionType::Read, inner.key.as_str()),
+                    )
+                    .await?;
+                client
+                    .role_grant_permission(
+                        role.as_str(),
+                        Permission::new(PermissionType::Readwrite, report.as_str()),
+                    )
+                    .await?;
+                // etcd's client takes the password as a String (not wiped by it).
+                match client
+                    .user_add(role.as_str(), password.as_str(), None)
+                    .await
+                {
+                    Err(e) if exists(&e) => {
+                        client
+                            .user_change_password(role.as_str(), password.as_str())
+                            .await?;
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(_) => {}
+                }
+                client.user_grant_role(role.as_str(), role.as_str()).await?;
+                Ok(())
+            }
+        })
+        .map_err(|e| e.while_doing(StoreAction::GrantNode))?;
+        Ok(name)
+    }
+
+    /// The largest node report read as one: a node's report holds its key ids and last
+    /// error, a few hundred bytes; one this large is refused by name (it cannot hold the new
+    /// key) rather than read.
+    pub const MAX_REPORT_BYTES: usize = 16 * 1024;
+
+    /// Every report under `/NAME/nodes/`, in node id order, each judged: the node's name is
+    /// the one in its etcd key, never the one its report claims. A report that is not under a
+    /// lease, too large, unreadable, names another node, or claims a revision ahead of the
+    /// stored keyring's is returned with its [`NodeReport::problem`] set, so promotion waits
+    /// for that node and names it — a node that reports nonsense lags, it is never absent.
+    /// Reports are read one at a time, so no report, however large, stops the others from
+    /// being read.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::StoreFailed`] ([`StoreAction::ReadNodeReports`]) if etcd cannot be read.
     pub fn nodes(&self) -> Result<Vec<NodeReport>, KeyringError> {
         self.run(|inner, mut client| async move {
             let prefix = format!("/{}/nodes/", inner.name);
-            let options = etcd_client::GetOptions::new().with_prefix();
-            let response = client.get(prefix.as_str(), Some(options)).await?;
-            let mut nodes: Vec<NodeReport> = response
+            let keys_only = || etcd_client::GetOptions::new().with_keys_only();
+            let listed = client
+                .get(prefix.as_str(), Some(keys_only().with_prefix()))
+                .await?;
+            let stored = client
+                .get(inner.key.as_str(), Some(keys_only()))
+                .await?
                 .kvs()
-                .iter()
-                .filter_map(|kv| serde_json::from_slice(kv.value()).ok())
-                .collect();
+                .first()
+                .map(etcd_client::KeyValue::mod_revision);
+            let mut nodes = Vec::with_capacity(listed.kvs().len());
+            for listed in listed.kvs() {
+                let node = String::from_utf8_lossy(&listed.key()[prefix.len()..]).into_owned();
+                let response = client.get(listed.key(), None).await?;
+                // Gone since it was listed: the node left.
+                if let Some(kv) = response.kvs().first() {
+                    nodes.push(NodeReport::judged(node, kv.value(), kv.lease(), stored));
+                }
+            }
             nodes.sort_by(|a, b| a.node.cmp(&b.node));
             Ok(nodes)
         })
+        .map_err(|e| e.while_doing(StoreAction::ReadNodeReports))
     }
 
     /// Reads the keyring (validated against `clock`) and the revision to write it back at
@@ -320,6 +448,7 @@ impl EtcdSource {
                 }
             }
         })
+        .map_err(|e| e.while_doing(StoreAction::WriteKeyring))
     }
 
     /// How long one request (a read, a connect) may take (5 s unless set).
@@ -457,6 +586,8 @@ impl Inner {
             endpoints: self.endpoints.clone(),
             user: self.user.clone(),
             tls: self.tls.clone(),
+            client_cert: self.client_cert,
+            exposures_said: AtomicBool::new(false),
             timeout: self.timeout,
             connection: tokio::sync::Mutex::default(),
             last_revision: AtomicI64::new(0),
@@ -573,6 +704,11 @@ impl KeyringSource for EtcdSource {
             self.inner
                 .last_revision
                 .fetch_max(revision, Ordering::Relaxed);
+            if !self.inner.exposures_said.swap(true, Ordering::Relaxed) {
+                for exposure in self.exposures() {
+                    tracing::warn!(source = %self.describe(), "{exposure}");
+                }
+            }
             let keyring = Keyring::from_json_with_clock(&text, clock)?;
             Ok(Versioned::new(keyring, Some(revision.to_string())))
         });
@@ -608,6 +744,7 @@ impl EtcdSource {
                 keys: Vec::new(),
                 loaded_at: String::new(),
                 last_error: None,
+                problem: None,
             });
             match loaded {
                 Ok(versioned) => {
@@ -754,12 +891,45 @@ impl Inner {
     }
 }
 
+/// What exposes an etcd keyring ([`EtcdSource::exposures`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exposure {
+    /// A user's password goes to these endpoints over plain `http://`.
+    PasswordInClear {
+        /// The etcd user.
+        user: String,
+        /// The `http://` endpoints.
+        endpoints: Vec<String>,
+    },
+    /// No user and no client certificate: an etcd that answers accepts requests from anyone.
+    NoCredentials,
+}
+
+impl std::fmt::Display for Exposure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PasswordInClear { user, endpoints } => write!(
+                f,
+                "etcd user {user:?}'s password goes over plain http to {}: anyone on the path \
+                 can read it; use TLS (ETCDCTL_CACERT)",
+                endpoints.join(", ")
+            ),
+            Self::NoCredentials => f.write_str(
+                "no etcd credentials are configured: if etcd answers, it accepts requests \
+                 without authentication, and anyone who reaches it can rewrite the keyring \
+                 (enable etcd auth; docs/ROTATION.md)",
+            ),
+        }
+    }
+}
+
 /// One node's acknowledgement: the keyring revision it holds and its key ids, when it loaded
 /// it, and its last refusal (cleared by the next good load).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct NodeReport {
-    /// The node's id.
+    /// The node's id: as read by [`EtcdSource::nodes`], the one in the report's etcd key.
     pub node: String,
     /// The etcd revision of the keyring it holds.
     pub revision: i64,
@@ -769,6 +939,108 @@ pub struct NodeReport {
     pub loaded_at: String,
     /// Why its last load was refused, if it was.
     pub last_error: Option<String>,
+    /// Why the report cannot be trusted, when it cannot (set by [`EtcdSource::nodes`], never
+    /// written): such a node counts as one that does not hold the new key.
+    #[serde(skip)]
+    pub problem: Option<ReportProblem>,
+}
+
+/// Why a node's report cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportProblem {
+    /// Not under a lease: nothing removes it when its node dies, so it cannot say a node is
+    /// alive.
+    NoLease,
+    /// Larger than [`EtcdSource::MAX_REPORT_BYTES`].
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
+    /// Not a report's JSON.
+    Unreadable,
+    /// It names another node than the key it sits under.
+    NamesAnother {
+        /// The node it names.
+        named: String,
+    },
+    /// It claims a revision the stored keyring has not reached.
+    AheadOfStore {
+        /// The revision it claims.
+        claimed: i64,
+        /// The stored keyring's (none: no keyring is stored).
+        stored: Option<i64>,
+    },
+}
+
+impl std::fmt::Display for ReportProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoLease => f.write_str("report not under a lease"),
+            Self::TooLarge { bytes } => write!(
+                f,
+                "report of {bytes} bytes, over {}",
+                EtcdSource::MAX_REPORT_BYTES
+            ),
+            Self::Unreadable => f.write_str("report is not a node report's JSON"),
+            // The name comes from the report: quoted (escaped) and cut to 64 characters.
+            Self::NamesAnother { named } => write!(f, "report names another node ({named:?})"),
+            Self::AheadOfStore { claimed, stored } => match stored {
+                Some(stored) => {
+                    write!(
+                        f,
+                        "report claims revision {claimed}, ahead of the store's {stored}"
+                    )
+                }
+                None => write!(
+                    f,
+                    "report claims revision {claimed}, but no keyring is stored"
+                ),
+            },
+        }
+    }
+}
+
+impl NodeReport {
+    /// The report at `/NAME/nodes/NODE` as read: `value` under `lease` (0: none), judged
+    /// against the stored keyring's revision.
+    fn judged(node: String, value: &[u8], lease: i64, stored: Option<i64>) -> Self {
+        let untrusted = |problem| Self {
+            node: node.clone(),
+            revision: 0,
+            keys: Vec::new(),
+            loaded_at: String::new(),
+            last_error: None,
+            problem: Some(problem),
+        };
+        if value.len() > EtcdSource::MAX_REPORT_BYTES {
+            return untrusted(ReportProblem::TooLarge { bytes: value.len() });
+        }
+        let Ok(mut report) = serde_json::from_slice::<NodeReport>(value) else {
+            return untrusted(ReportProblem::Unreadable);
+        };
+        let problem = if lease == 0 {
+            Some(ReportProblem::NoLease)
+        } else if report.node != node {
+            let named: String = report.node.chars().take(64).collect();
+            Some(ReportProblem::NamesAnother { named })
+        } else if stored.is_none_or(|stored| report.revision > stored) {
+            Some(ReportProblem::AheadOfStore {
+                claimed: report.revision,
+                stored,
+            })
+        } else {
+            None
+        };
+        report.node = node;
+        report.problem = problem;
+        report
+    }
+
+    /// Whether it is a trusted report of holding key `id` at `revision` or later.
+    pub fn holds(&self, id: &str, revision: i64) -> bool {
+        self.problem.is_none() && self.revision >= revision && self.keys.iter().any(|k| k == id)
+    }
 }
 
 impl Drop for EtcdSource {
@@ -893,6 +1165,68 @@ async fn watch_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A report is judged by its key, its lease and the store: whatever it claims, a node
+    /// whose report cannot be trusted holds nothing.
+    #[test]
+    fn reports_are_judged_never_taken_at_their_word() {
+        let report = |node: &str, revision: i64| {
+            serde_json::json!({"node": node, "revision": revision, "keys": ["new"],
+                "loaded_at": "2026-12-04T00:00:00Z", "last_error": null})
+            .to_string()
+        };
+        let judged = |value: &str, lease: i64, stored: Option<i64>| {
+            NodeReport::judged("a".to_owned(), value.as_bytes(), lease, stored)
+        };
+        let good = judged(&report("a", 7), 42, Some(7));
+        assert_eq!(good.problem, None);
+        assert!(good.holds("new", 7) && !good.holds("new", 8) && !good.holds("other", 7));
+        let huge = "x".repeat(EtcdSource::MAX_REPORT_BYTES + 1);
+        for (value, lease, stored, problem) in [
+            (report("a", 7), 0, Some(7), ReportProblem::NoLease),
+            (
+                "not json".to_owned(),
+                42,
+                Some(7),
+                ReportProblem::Unreadable,
+            ),
+            (
+                huge.clone(),
+                42,
+                Some(7),
+                ReportProblem::TooLarge { bytes: huge.len() },
+            ),
+            (
+                report("b", 7),
+                42,
+                Some(7),
+                ReportProblem::NamesAnother { named: "b".into() },
+            ),
+            (
+                report("a", 999_999),
+                42,
+                Some(7),
+                ReportProblem::AheadOfStore {
+                    claimed: 999_999,
+                    stored: Some(7),
+                },
+            ),
+            (
+                report("a", 7),
+                42,
+                None,
+                ReportProblem::AheadOfStore {
+                    claimed: 7,
+                    stored: None,
+                },
+            ),
+        ] {
+            let judged = judged(&value, lease, stored);
+            assert_eq!(judged.node, "a", "the name is the key's");
+            assert_eq!(judged.problem.as_ref(), Some(&problem));
+            assert!(!judged.holds("new", 0), "{problem}");
+        }
+    }
 
     /// A setter after use (here while a watch task holds the configuration) gives a source
     /// with the new setting instead of panicking.

@@ -20,7 +20,7 @@ mod source;
 pub(crate) mod watch;
 
 #[cfg(feature = "etcd")]
-pub use etcd::{EtcdSource, NodeReport};
+pub use etcd::{EtcdSource, Exposure, NodeReport, ReportProblem};
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
 pub use key_id::KeyId;

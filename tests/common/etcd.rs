@@ -133,11 +133,17 @@ pub fn free_port() -> u16 {
 /// POSTs `body` to etcd's JSON gateway at `addr` (`HOST:PORT`): the whole response, or
 /// `None` when nothing answers.
 pub fn gateway(addr: &str, path: &str, body: &str) -> Option<String> {
+    gateway_as(addr, path, body, None)
+}
+
+/// [`gateway`] with an auth token (from `/v3/auth/authenticate`), for an etcd with auth on.
+pub fn gateway_as(addr: &str, path: &str, body: &str, token: Option<&str>) -> Option<String> {
     use std::io::{Read as _, Write as _};
     let mut stream = std::net::TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: {t}\r\n"));
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).ok()?;

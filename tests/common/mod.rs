@@ -5,6 +5,7 @@
 pub mod etcd;
 // One copy of the module: the etcd harness (also compiled alone into other crates) holds it.
 #[cfg(feature = "etcd")]
+#[allow(unused_imports)] // Used by the Rails tests, when `rails` is on too.
 pub use etcd::missing;
 #[cfg(not(feature = "etcd"))]
 pub mod missing;

@@ -2,7 +2,6 @@
 //! and a salt through Rails' key generator; from a file or standard input rather than the
 //! command line. Also the token argument, taken exactly as given.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -163,41 +162,7 @@ pub(super) fn warn_on_argv(flag: &str, instead: &str) {
 
 /// The secret in the file at `path` (`-`: standard input), one trailing newline dropped.
 pub(super) fn read_secret(path: &Path) -> Result<Zeroizing<String>, Failure> {
-    const MAX: u64 = 64 * 1024;
-    let failed = |e: &dyn std::fmt::Display| {
-        Failure::new(format!(
-            "cannot read the secret from {}: {e}",
-            path.display()
-        ))
-    };
-    let mut bytes = Zeroizing::new(Vec::new());
-    let read = if path == Path::new("-") {
-        std::io::stdin()
-            .lock()
-            .take(MAX + 1)
-            .read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|file| {
-            if !file.metadata()?.is_file() {
-                return Err(std::io::Error::other("not a regular file"));
-            }
-            file.take(MAX + 1).read_to_end(&mut bytes)
-        })
-    };
-    read.map_err(|e| failed(&e))?;
-    if bytes.len() as u64 > MAX {
-        return Err(failed(&format_args!("over {MAX} bytes")));
-    }
-    let mut text = Zeroizing::new(
-        String::from_utf8(std::mem::take(&mut *bytes)).map_err(|_| failed(&"not UTF-8 text"))?,
-    );
-    if text.ends_with('\n') {
-        text.pop();
-        if text.ends_with('\r') {
-            text.pop();
-        }
-    }
-    Ok(text)
+    crate::input::secret_text(path, "the secret")
 }
 
 /// A token from standard input by the rule of `crate::input`; more than `max_len` bytes
