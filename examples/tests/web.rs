@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Server, tokenring};
+use common::{MINTER, READER, Server, tokenring};
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
@@ -154,11 +154,11 @@ fn a_session_survives_a_rotation_and_metrics_count_every_verification() {
     let (status, body, set) = read(
         web.browser
             .post(web.url("/login"))
-            .json(&json!({"user": "ann"}))
+            .json(&json!({"user": MINTER.0, "password": MINTER.1}))
             .send()
             .unwrap(),
     );
-    assert_eq!((status, &body), (200, &json!({"user": "ann"})));
+    assert_eq!((status, &body), (200, &json!({"user": MINTER.0})));
     let set = set.expect("a session cookie");
     for attribute in [
         "HttpOnly",
@@ -182,6 +182,7 @@ fn a_session_survives_a_rotation_and_metrics_count_every_verification() {
         Some(&json!({"data": {"n": 1}, "purpose": "api", "expires_in": 2})),
     );
     let api = minted["token"].as_str().unwrap().to_owned();
+    expected.add("cookies", "old", "ok"); // the minter's session, read to mint
     let bearer = |token: &str| {
         read(
             web.plain
@@ -200,6 +201,7 @@ fn a_session_survives_a_rotation_and_metrics_count_every_verification() {
         Some(&json!({"data": 1, "purpose": "reset"})),
     );
     let other = other["token"].as_str().unwrap().to_owned();
+    expected.add("cookies", "old", "ok");
     let (status, body, _) = bearer(&other);
     assert_eq!(
         (status, body["reason"].as_str()),
@@ -250,7 +252,7 @@ fn a_session_survives_a_rotation_and_metrics_count_every_verification() {
             // The next response re-issues the cookie with the new key.
             let (status, body, set) = web.me();
             expected.add("cookies", "old", "ok");
-            assert_eq!((status, &body), (200, &json!({"user": "ann"})));
+            assert_eq!((status, &body), (200, &json!({"user": MINTER.0})));
             set.expect("the cookie re-issued with the new key")
         }
     };
@@ -276,7 +278,7 @@ fn a_session_survives_a_rotation_and_metrics_count_every_verification() {
     tokenring(&["keyring", "prune", k]);
     web.wait("the old key pruned", |keys| keys.len() == 1);
     let (status, body, _) = web.me();
-    assert_eq!((status, &body), (200, &json!({"user": "ann"})));
+    assert_eq!((status, &body), (200, &json!({"user": MINTER.0})));
     expected.add("cookies", "new", "ok");
     let (status, body, _) = read(
         web.plain
@@ -295,7 +297,7 @@ fn a_session_survives_a_rotation_and_metrics_count_every_verification() {
     // The counts equal exactly what this test did.
     let page = web
         .plain
-        .get(web.url("/metrics"))
+        .get(format!("http://{}/metrics", web.server.admin_addr))
         .send()
         .unwrap()
         .text()
@@ -367,4 +369,104 @@ fn the_server_helps_logs_plainly_and_answers_one_status_per_reason() {
         !log.contains('\x1b'),
         "colour codes in a log that is not a terminal: {log:?}"
     );
+}
+
+/// The example is a safe service: logging in takes the password, minting takes a logged-in
+/// minter and gives only configured purposes and bounded lifetimes, and the operator endpoints
+/// are not on the public listener.
+#[test]
+fn the_server_mints_only_for_a_logged_in_minter_within_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keyring.json");
+    let ring = path.to_str().unwrap();
+    tokenring(&["keyring", "init", ring, "--id", "k1"]);
+    let server = Server::start(ring, &["--max-lifetime", "600"]);
+    // Passwords are checked: a wrong one, an unknown user, and none at all are refused.
+    assert!(server.login((MINTER.0, "wrong")).is_none());
+    assert!(server.login(("admin", "admin")).is_none());
+    let (status, body) = server.request_as(None, "POST", "/login", Some(&json!({"user": "admin"})));
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (400, Some("bad_request"))
+    );
+    let (status, body) = server.request_as(
+        None,
+        "POST",
+        "/login",
+        Some(&json!({"user": MINTER.0, "password": "wrong"})),
+    );
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("bad_credentials"))
+    );
+
+    let mint = |session: Option<&str>, request: Value| {
+        server.request_as(session, "POST", "/tokens", Some(&request))
+    };
+    let api = json!({"data": {"role": "admin"}, "purpose": "api", "expires_in": 60});
+    // Nobody logged in, and a user without the minter role: no token.
+    let (status, body) = mint(None, api.clone());
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (401, Some("missing_token"))
+    );
+    let reader = server.login(READER).expect("the reader logs in");
+    let (status, body) = mint(Some(&reader), api.clone());
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (403, Some("not_a_minter"))
+    );
+    // The minter: a token for a configured purpose, within the maximum lifetime.
+    let minter = server.login(MINTER).expect("the minter logs in");
+    let (status, body) = mint(Some(&minter), api);
+    assert_eq!(status, 200, "{body}");
+    for (request, reason) in [
+        (
+            json!({"data": 1, "purpose": "admin"}),
+            "purpose_not_allowed",
+        ),
+        (json!({"data": 1}), "bad_request"),
+        (
+            json!({"data": 1, "purpose": "api", "expires_in": 601}),
+            "bad_lifetime",
+        ),
+        (
+            json!({"data": 1, "purpose": "api", "expires_in": 0}),
+            "bad_lifetime",
+        ),
+    ] {
+        let (status, body) = mint(Some(&minter), request.clone());
+        assert_eq!(
+            (status, body["reason"].as_str()),
+            (400, Some(reason)),
+            "{request}"
+        );
+    }
+    // Without expires_in: the maximum, never "no expiry".
+    let (_, body) = mint(Some(&minter), json!({"data": 1, "purpose": "api"}));
+    let token = body["token"].as_str().unwrap();
+    let inspected: Value = serde_json::from_str(&tokenring(&["inspect", token])).unwrap();
+    let expires_at = inspected["expires_at"].as_str().expect("an expiry");
+    let at = humantime_seconds(expires_at);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(at > now && at <= now + 601, "{expires_at}");
+
+    // Operator endpoints: not on the public listener; on the admin one (loopback).
+    for path in ["/keyring", "/metrics"] {
+        assert_eq!(server.request_as(None, "GET", path, None).0, 404, "{path}");
+        assert_eq!(server.admin(path).0, 200, "{path}");
+    }
+    assert!(server.admin_addr.starts_with("127.0.0.1:"));
+}
+
+/// `2026-12-04T16:00:00Z` as seconds since the epoch.
+fn humantime_seconds(text: &str) -> u64 {
+    humantime::parse_rfc3339(text)
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

@@ -8,7 +8,8 @@ A comment on the line before a block changes how it runs:
   <!-- readme-test: background -->     its first command is a server: started in the
                                        background, the other commands retried until they all
                                        succeed (at most BACKGROUND_WAIT seconds), then stopped;
-                                       its port is replaced by a free one
+                                       its ports (8080, and 9090 for an admin
+                                       listener) are replaced by free ones
 
 Environment for the blocks: CARGO_TARGET_DIR is the repository's target/ (builds are reused),
 CARGO_INSTALL_ROOT a scratch directory first on PATH (nothing lands in ~/.cargo/bin),
@@ -86,7 +87,7 @@ def bash(code, cwd, env, **kwargs):
 
 def run_background(code, cwd, env):
     port = str(free_port())
-    code = code.replace("8080", port)
+    code = code.replace("8080", port).replace("9090", str(free_port()))
     server, _, rest = code.partition("\n")
     process = subprocess.Popen(
         ["bash", "-euo", "pipefail", "-c", "exec " + server],
@@ -107,9 +108,11 @@ def run_background(code, cwd, env):
                 return result
             time.sleep(1)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
+        except ProcessLookupError:
+            pass  # the server already stopped (its output is in the report)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 
