@@ -676,19 +676,25 @@ impl Inner {
         self: Arc<Self>,
         mut client: Client,
     ) -> Result<(Zeroizing<String>, i64), Attempt> {
-        let response = client.get(self.key.as_str(), None).await?;
+        let mut response = client.get(self.key.as_str(), None).await?;
         let done = |reason: String| Attempt::Done(self.unavailable(reason));
-        let Some(kv) = response.kvs().first() else {
+        // Owned, so the value (the keyring's secrets) is wiped when dropped; the copies the
+        // transport made on its way in are beyond reach (SECURITY.md says how many remain).
+        let Some(kv) = response.take_kvs().pop() else {
             return Err(done(NO_KEY.to_owned()));
         };
-        if kv.value().len() > MAX_VALUE_LEN {
+        let revision = kv.mod_revision();
+        let mut value = Zeroizing::new(kv.into_key_value().1);
+        if value.len() > MAX_VALUE_LEN {
             return Err(done(format!(
                 "the value is over the limit of {MAX_VALUE_LEN} bytes"
             )));
         }
-        let text = std::str::from_utf8(kv.value())
-            .map_err(|_| done("the value is not UTF-8 text".to_owned()))?;
-        Ok((Zeroizing::new(text.to_owned()), kv.mod_revision()))
+        let text = String::from_utf8(std::mem::take(&mut *value)).map_err(|error| {
+            drop(Zeroizing::new(error.into_bytes()));
+            done("the value is not UTF-8 text".to_owned())
+        })?;
+        Ok((Zeroizing::new(text), revision))
     }
 }
 
