@@ -137,6 +137,7 @@ fn concurrent_writers_never_lose_an_update() {
     let Some(etcd) = Etcd::start() else { return };
     let r = ring(&etcd, "race");
     ok(&["keyring", "init", &r, "--id", "first"]);
+    // All started before any is waited for: they race (`output()` would run them in turn).
     let children: Vec<_> = (0..8)
         .map(|i| {
             Command::new(env!("CARGO_BIN_EXE_tokenring"))
@@ -149,12 +150,15 @@ fn concurrent_writers_never_lose_an_update() {
                     "--activates-in",
                     "1h",
                 ])
-                .output()
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
     let mut landed = Vec::new();
-    for (i, output) in children.into_iter().enumerate() {
-        let output = output.unwrap();
+    for (i, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         match output.status.code() {
             Some(0) => landed.push(format!("k{i}")),
