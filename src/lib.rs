@@ -51,16 +51,22 @@
 //! # Where things are
 //!
 //! The crate root holds what most programs name. The rest is grouped by concern:
-//! [`keyring`] (keys, sources, the handle verifiers take), [`verifier`] (options, builders,
+//! [`keyring`] (keys, sources, the handle verifiers take), [`rotation`] (add, activate,
+//! retire, revoke and prune as operations on a keyring), [`verifier`] (options, builders,
 //! the registry's configuration), [`record`] (finder outcomes), [`error`] (every error and
 //! what it nests), [`clock`] (the clock key states are read against, and a manual one for
 //! tests), `hot` (feature `watch`) and `rails` (feature `rails`). The guides are in [`docs`].
 //!
 //! # Features
 //!
-//! - `cli` (default): the `tokenring` command-line tool.
-//! - `watch` (default): hot-reloaded keyring files.
-//! - `rails`: Rails `MessageVerifier` wire compatibility.
+//! - `watch` (default): hot-reloaded keyrings (`HotKeyring`: files watched with `notify`,
+//!   snapshots published through `arc-swap`).
+//! - `rails`: Rails wire compatibility: `MessageVerifier`, `MessageEncryptor`, cookies.
+//! - `etcd`: keyrings on etcd (`keyring::EtcdSource`), watched and acknowledged; implies
+//!   `watch`.
+//! - `metrics`: counters and gauges through the `metrics` facade (`telemetry`).
+//!
+//! The `tokenring` command-line tool is the `tokenring-cli` package of this workspace.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -77,6 +83,7 @@ pub mod keyring;
 #[cfg(feature = "rails")]
 pub mod rails;
 pub mod record;
+pub mod rotation;
 mod secret;
 #[cfg(feature = "metrics")]
 pub mod telemetry;

@@ -2,7 +2,7 @@
 //! node's acknowledgement.
 
 use crate::Failure;
-use crate::keyring_cmd::NewKeyArgs;
+use crate::new_key::NewKeyArgs;
 use crate::ring::Ring;
 
 /// `tokenring fleet …`.
@@ -79,10 +79,10 @@ mod with_etcd {
     use tokenring::clock::SystemClock;
     use tokenring::error::KeyringError;
     use tokenring::keyring::{EtcdSource, NodeReport};
-    use tokenring::{Key, Keyring};
 
     use super::{Failure, NewKeyArgs, Ring};
-    use crate::keyring_cmd::{new_key, rebuild};
+    use crate::keyring_cmd::refused;
+    use crate::new_key::new_key;
     use crate::{format_time, out};
 
     /// A pending key waits this long for promotion at most; in practice it is promoted (or
@@ -191,9 +191,7 @@ mod with_etcd {
         })?;
         let key = new_key(args, Some(keyring.now() + PENDING_FOR))?;
         let id = key.id().to_owned();
-        let mut keys = vec![key];
-        keys.extend(keyring.keys().iter().cloned());
-        let updated = rebuild(&keyring, keys)?;
+        let updated = tokenring::rotation::add(&keyring, key).map_err(refused)?;
         let written = source.store(&updated, Some(revision))?;
         Ok((id, written))
     }
@@ -293,21 +291,13 @@ mod with_etcd {
                 return Err(Failure::new("the keyring disappeared"));
             };
             let at = keyring.now() + SKEW_MARGIN;
-            let keys: Vec<Key> = keyring
-                .keys()
-                .iter()
-                .map(|k| {
-                    if k.id() == id {
-                        k.clone().with_activates_at(Some(at))
-                    } else {
-                        k.clone()
-                    }
-                })
-                .collect();
-            if !keys.iter().any(|k| k.id() == id) {
-                return Err(Failure::new(format!("key {id:?} was removed meanwhile")));
-            }
-            let updated: Keyring = rebuild(&keyring, keys)?;
+            let updated = match tokenring::rotation::activate_at(&keyring, id, at) {
+                Ok(updated) => updated,
+                Err(tokenring::rotation::RotationError::UnknownKey { .. }) => {
+                    return Err(Failure::new(format!("key {id:?} was removed meanwhile")));
+                }
+                Err(error) => return Err(refused(error)),
+            };
             match source.store(&updated, Some(revision)) {
                 Ok(_) => return Ok(at),
                 Err(KeyringError::Conflict { .. }) => continue,

@@ -5,30 +5,13 @@
 
 use std::time::{Duration, SystemTime};
 
-use clap::{Args, Subcommand};
-use tokenring::{Algorithm, Key, KeyState, Keyring, KeyringError, Secret};
+use clap::Subcommand;
+use tokenring::rotation::{self, RotationError};
+use tokenring::{Key, KeyState, Keyring, KeyringError};
 
+use crate::new_key::{NewKeyArgs, new_key};
 use crate::ring::{Ring, parse_ring};
 use crate::{Failure, format_time, out, parse_duration, parse_time, resolve_time};
-
-/// Options for a freshly generated key.
-#[derive(Args)]
-pub(crate) struct NewKeyArgs {
-    /// Key id, 1–32 of A-Z a-z 0-9 _ - (default: today's date and a random suffix).
-    #[arg(long)]
-    id: Option<String>,
-    /// MAC algorithm.
-    #[arg(long, default_value = "HS256", value_parser = parse_algorithm)]
-    algorithm: Algorithm,
-    /// Secret length in bytes (at least 32).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(32..=1024))]
-    bytes: u16,
-}
-
-fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
-    text.parse()
-        .map_err(|e: tokenring::error::UnknownAlgorithm| e.to_string())
-}
 
 #[derive(Subcommand)]
 pub(crate) enum KeyringCommand {
@@ -187,27 +170,6 @@ pub(crate) fn keygen(args: &NewKeyArgs) -> Result<(), Failure> {
     out(serde_json::to_string_pretty(entry)?)
 }
 
-pub(crate) fn new_key(args: &NewKeyArgs, activates_at: Option<SystemTime>) -> Result<Key, Failure> {
-    let id = match &args.id {
-        Some(id) => id.clone(),
-        None => default_id()?,
-    };
-    let secret = Secret::random(usize::from(args.bytes))?;
-    Ok(Key::new(id, secret)
-        .with_algorithm(args.algorithm)
-        .with_activates_at(activates_at))
-}
-
-/// `2026-11-22-1a2b`: sortable by creation day, unique enough to add several a day.
-fn default_id() -> Result<String, Failure> {
-    let day = &format_time(SystemTime::now())[..10];
-    let suffix = Secret::random(2)?;
-    let [a, b] = suffix.expose() else {
-        return Err(Failure::new("random id suffix"));
-    };
-    Ok(format!("{day}-{a:02x}{b:02x}"))
-}
-
 fn init(file: &Ring, args: &NewKeyArgs, force: bool) -> Result<(), Failure> {
     let keyring = Keyring::new(vec![new_key(args, None)?])?;
     file.create(&keyring, force)?;
@@ -230,10 +192,7 @@ fn add(
         let activates = resolve_time(activates_in, activates_at, now)?.unwrap_or(now);
         let key = new_key(args, Some(activates))?;
         let id = key.id().to_owned();
-        // Newest first, as operators read the file.
-        let mut keys = vec![key];
-        keys.extend(keyring.keys().iter().cloned());
-        let updated = rebuild(keyring, keys)?;
+        let updated = rotation::add(keyring, key).map_err(refused)?;
         let message = describe_added(&updated, &id);
         Ok((Some(updated), (id, message)))
     })?;
@@ -276,8 +235,7 @@ fn retire(
         let Some(at) = resolve_time(expires_in, expires_at, keyring.now())? else {
             return Err(Failure::new("give --expires-in or --expires-at"));
         };
-        let keys = modify(keyring, key_id, |key| key.with_expires_at(Some(at)))?;
-        let updated = rebuild(keyring, keys)?;
+        let updated = rotation::retire(keyring, key_id, at).map_err(refused)?;
         let successor = updated
             .keys()
             .iter()
@@ -298,8 +256,7 @@ fn retire(
 
 fn revoke(file: &Ring, key_id: &str) -> Result<(), Failure> {
     let signs = file.edit_reapplying(|keyring| {
-        let keys = modify(keyring, key_id, |key| key.with_disabled(true))?;
-        let updated = rebuild(keyring, keys)?;
+        let updated = rotation::revoke(keyring, key_id).map_err(refused)?;
         let signs = updated.signing_key().map(|k| k.id().to_owned());
         Ok((Some(updated), signs))
     })?;
@@ -318,17 +275,8 @@ fn revoke(file: &Ring, key_id: &str) -> Result<(), Failure> {
 
 fn prune(file: &Ring, revoked: bool) -> Result<(), Failure> {
     let removed = file.edit_reapplying(|keyring| {
-        let now = keyring.now();
-        let (removed, kept): (Vec<&Key>, Vec<&Key>) = keyring.keys().iter().partition(|k| {
-            let state = k.state_at(now);
-            state == KeyState::Expired || (revoked && state == KeyState::Disabled)
-        });
-        let removed: Vec<String> = removed.iter().map(|k| k.id().to_owned()).collect();
-        if removed.is_empty() {
-            return Ok((None, removed));
-        }
-        let kept = rebuild(keyring, kept.into_iter().cloned().collect())?;
-        Ok((Some(kept), removed))
+        let pruned = rotation::prune(keyring, revoked).map_err(refused)?;
+        Ok((pruned.keyring, pruned.removed))
     })?;
     if removed.is_empty() {
         return out("nothing to prune");
@@ -386,37 +334,14 @@ fn check(file: &Ring) -> Result<(), Failure> {
     ))
 }
 
-/// The keyring's keys with `key_id` changed by `change`.
-pub(crate) fn modify(
-    keyring: &Keyring,
-    key_id: &str,
-    change: impl FnOnce(Key) -> Key,
-) -> Result<Vec<Key>, Failure> {
-    let Some(index) = keyring.keys().iter().position(|k| k.id() == key_id) else {
-        let ids: Vec<&str> = keyring.keys().iter().map(Key::id).collect();
-        return Err(Failure::new(format!(
-            "no key {key_id:?} in the keyring (its keys: {})",
-            ids.join(", ")
-        )));
-    };
-    let mut keys = keyring.keys().to_vec();
-    keys[index] = change(keys[index].clone());
-    Ok(keys)
-}
-
-/// Validates the changed keys as a whole keyring, keeping the file's description and demo
-/// mark.
-pub(crate) fn rebuild(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, Failure> {
-    match Keyring::new_with_clock(keys, old.clock().clone()) {
-        Ok(keyring) => Ok(keyring
-            .with_description(old.description().map(str::to_owned))
-            .with_demo(old.is_demo())),
-        Err(err @ KeyringError::NoUsableKey) => Err(Failure::new(format!(
+/// A refused rotation, as the CLI says it: nothing was written.
+pub(crate) fn refused(error: RotationError) -> Failure {
+    match error {
+        unknown @ RotationError::UnknownKey { .. } => Failure::new(unknown.to_string()),
+        RotationError::Invalid(err @ KeyringError::NoUsableKey) => Failure::new(format!(
             "refused, the file is unchanged: {err}; add a new key first"
-        ))),
-        Err(err) => Err(Failure::new(format!(
-            "refused, the file is unchanged: {err}"
-        ))),
+        )),
+        other => Failure::new(format!("refused, the file is unchanged: {other}")),
     }
 }
 

@@ -10,6 +10,7 @@ mod files;
 mod fleet;
 mod input;
 mod keyring_cmd;
+mod new_key;
 #[cfg(feature = "rails")]
 mod rails_cmd;
 mod ring;
@@ -35,7 +36,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Print a new key entry (JSON) with a random secret.
-    Keygen(keyring_cmd::NewKeyArgs),
+    Keygen(new_key::NewKeyArgs),
     /// Create, rotate and inspect keyring files.
     #[command(subcommand)]
     Keyring(keyring_cmd::KeyringCommand),
