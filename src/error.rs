@@ -111,7 +111,7 @@ impl KeyRef {
         Self {
             index,
             id: id
-                .filter(|id| crate::keyring::is_valid_key_id(id.as_bytes()))
+                .filter(|id| crate::key_id_grammar::is_valid_key_id(id.as_bytes()))
                 .map(str::to_owned),
         }
     }
@@ -600,13 +600,13 @@ pub enum VerifyError {
     /// The key was revoked (`disabled`).
     #[error("key {key_id:?} is revoked")]
     KeyDisabled {
-        /// The key.
+        /// The revoked key's id.
         key_id: String,
     },
     /// The key is past its `expires_at`.
     #[error("key {key_id:?} expired at {}", crate::clock::format_rfc3339(*at))]
     KeyExpired {
-        /// The key.
+        /// The expired key's id.
         key_id: String,
         /// When it expired.
         at: SystemTime,

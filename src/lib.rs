@@ -79,6 +79,7 @@ pub mod error;
 pub mod hot;
 pub mod inspect;
 mod key_generator;
+mod key_id_grammar;
 pub mod keyring;
 #[cfg(feature = "rails")]
 pub mod rails;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::algorithm::{KeyedMac, MAX_TAG_LEN};
 use crate::error::{Malformed, SignError};
-use crate::keyring::is_valid_key_id;
+use crate::key_id_grammar::is_valid_key_id;
 
 /// base64url without padding; decoding refuses non-canonical trailing bits, so each tag and
 /// payload has exactly one spelling.

@@ -37,6 +37,7 @@ use std::time::SystemTime;
 use crate::algorithm::Algorithm;
 use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
 use crate::error::{EntryError, KeyRef, KeyringError, SecretError, ValueShape, VerifyError};
+use crate::key_id_grammar::is_valid_key_id;
 use crate::secret::Secret;
 use counter::StripedCounter;
 use key_id::IdIndex;
@@ -193,14 +194,6 @@ impl Key {
             }),
         }
     }
-}
-
-/// Whether `id` matches `[A-Za-z0-9_-]{1,32}`, the key id grammar.
-pub(crate) fn is_valid_key_id(id: &[u8]) -> bool {
-    (1..=32).contains(&id.len())
-        && id
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
 }
 
 /// A validated, immutable set of keys and the clock their states are read against.
