@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -31,6 +30,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokenring::record::FindError;
 use tokenring::{FileSource, HotKeyring, Record, TokenFor, Verifiers, VerifyError};
+use tokenring_examples::hash_password;
 
 #[derive(Clone, Debug)]
 struct User {
@@ -111,16 +111,6 @@ fn rejected<E: std::fmt::Display>(error: FindError<E>) -> Response {
         FindError::Finder(e) => internal(e),
         other => reject(StatusCode::BAD_REQUEST, other),
     }
-}
-
-fn hash_password(password: &str) -> Result<String, String> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| e.to_string())
 }
 
 #[derive(Deserialize)]

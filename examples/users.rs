@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use serde::{Deserialize, Serialize};
+use tokenring_examples::hash_password;
 
 /// The role that may mint tokens (`POST /tokens`).
 pub const MINTER: &str = "minter";
@@ -13,6 +14,10 @@ pub const MINTER: &str = "minter";
 #[serde(deny_unknown_fields)]
 pub struct Users {
     users: Vec<User>,
+    /// A hash of a random password, made at load with the users' parameters: checked for an
+    /// unknown name, so that its answer costs what a wrong password costs.
+    #[serde(skip)]
+    decoy: String,
 }
 
 #[derive(Serialize, Deserialize, Clone)]
@@ -28,12 +33,15 @@ impl Users {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read users file {}: {e}", path.display()))?;
-        let users: Self = serde_json::from_str(&text)
+        let mut users: Self = serde_json::from_str(&text)
             .map_err(|e| format!("users file {}: {e}", path.display()))?;
         for user in &users.users {
             PasswordHash::new(&user.password_hash)
                 .map_err(|e| format!("users file {}: user {:?}: {e}", path.display(), user.name))?;
         }
+        let mut random = [0u8; 16];
+        getrandom::fill(&mut random).map_err(|e| e.to_string())?;
+        users.decoy = hash_password(&format!("{random:?}"))?;
         Ok(users)
     }
 
@@ -42,7 +50,7 @@ impl Users {
     pub fn check(&self, name: &str, password: &str) -> Option<&User> {
         let argon2 = argon2::Argon2::default();
         let found = self.users.iter().find(|u| u.name == name);
-        let hash = found.map_or(DECOY, |u| u.password_hash.as_str());
+        let hash = found.map_or(self.decoy.as_str(), |u| u.password_hash.as_str());
         let parsed = PasswordHash::new(hash).ok()?;
         let matches = argon2.verify_password(password.as_bytes(), &parsed).is_ok();
         found.filter(|_| matches)
@@ -59,13 +67,7 @@ impl Users {
         } else {
             Self::default()
         };
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
-        let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-        let password_hash = argon2::Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| e.to_string())?
-            .to_string();
+        let password_hash = hash_password(password)?;
         users.users.retain(|u| u.name != name);
         users.users.push(User {
             name: name.to_owned(),
@@ -87,6 +89,3 @@ impl Users {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
 }
-
-/// A hash of a password nobody has, checked for unknown names.
-const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Yl0YJrL7m2fqo7dYDsTgvDXRZrDdF9bWSmsQAHSXXA0";
