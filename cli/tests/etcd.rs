@@ -352,6 +352,18 @@ fn per_node_roles_keep_each_node_to_its_own_report() {
     let dir = tempfile::tempdir().unwrap();
     let root = [("ETCDCTL_USER", std::path::Path::new("root:rootpw"))];
     let as_root = |args: &[&str]| tokenring_with(args, &root);
+    // `keyring add RING --id ID --activate-when-converged` then `extra`, as root.
+    let converge = |ring: &str, id: &str, extra: &[&str]| {
+        let add = [
+            "keyring",
+            "add",
+            ring,
+            "--id",
+            id,
+            "--activate-when-converged",
+        ];
+        as_root(&[&add[..], extra].concat())
+    };
     let r = ring(&etcd, "fleet");
     let init = as_root(&["keyring", "init", &r, "--id", "old"]);
     assert!(
@@ -397,16 +409,7 @@ fn per_node_roles_keep_each_node_to_its_own_report() {
             .unwrap();
         nodes.push(HotKeyring::builder(source).build().unwrap());
     }
-    let converged = as_root(&[
-        "keyring",
-        "add",
-        &r,
-        "--id",
-        "new",
-        "--activate-when-converged",
-        "--timeout",
-        "20s",
-    ]);
+    let converged = converge(&r, "new", &["--timeout", "20s"]);
     let said = String::from_utf8_lossy(&converged.stdout);
     assert!(
         said.contains("all 2 live node(s) hold it"),
@@ -449,16 +452,7 @@ fn per_node_roles_keep_each_node_to_its_own_report() {
         &serde_json::json!({"key": b64("/fleet/nodes/node-c"), "value": b64("not json")}),
         Some(&root_token),
     );
-    let held_back = as_root(&[
-        "keyring",
-        "add",
-        &r,
-        "--id",
-        "next",
-        "--activate-when-converged",
-        "--timeout",
-        "2s",
-    ]);
+    let held_back = converge(&r, "next", &["--timeout", "2s"]);
     let stderr = String::from_utf8_lossy(&held_back.stderr);
     assert_eq!(held_back.status.code(), Some(1), "{stderr}");
     assert!(
@@ -475,6 +469,35 @@ fn per_node_roles_keep_each_node_to_its_own_report() {
         "{table}"
     );
 
+    // Three reports of 1.45 MB (etcd takes values up to 1.5 MiB): read together they would pass
+    // gRPC's 4 MiB and stop status and promotion for everyone; read one at a time, each is
+    // refused by name and the rest of the fleet still shows.
+    let big = "x".repeat(1_450_000);
+    for i in 0..3 {
+        let answer = gateway(
+            &etcd,
+            "/v3/kv/put",
+            &serde_json::json!({"key": b64(&format!("/fleet/nodes/big-{i}")), "value": b64(&big)}),
+            Some(&root_token),
+        );
+        assert!(answer.contains("revision"), "{answer}");
+    }
+    let status = as_root(&["fleet", "status", &r]);
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    for i in 0..3 {
+        assert!(
+            table.lines().any(|l| l.starts_with(&format!("big-{i}"))
+                && l.contains("report of 1450000 bytes, over 16384")),
+            "{table}"
+        );
+    }
+    assert!(table.lines().any(|l| l.starts_with("node-a")), "{table}");
+
     // No live node at all: promotion waits for --min-nodes (1), then fails; 0 overrides.
     let empty = ring(&etcd, "empty");
     assert!(
@@ -482,32 +505,14 @@ fn per_node_roles_keep_each_node_to_its_own_report() {
             .status
             .success()
     );
-    let lonely = as_root(&[
-        "keyring",
-        "add",
-        &empty,
-        "--id",
-        "k2",
-        "--activate-when-converged",
-        "--timeout",
-        "1s",
-    ]);
+    let lonely = converge(&empty, "k2", &["--timeout", "1s"]);
     assert_eq!(lonely.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&lonely.stderr).contains("fewer than --min-nodes 1"),
         "{}",
         String::from_utf8_lossy(&lonely.stderr)
     );
-    let forced = as_root(&[
-        "keyring",
-        "add",
-        &empty,
-        "--id",
-        "k3",
-        "--activate-when-converged",
-        "--min-nodes",
-        "0",
-    ]);
+    let forced = converge(&empty, "k3", &["--min-nodes", "0"]);
     assert!(
         forced.status.success(),
         "{}",
