@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokenring::hot::WatchMode;
-use tokenring::keyring::KeysSource;
+use tokenring::source::KeysSource;
 use tokenring::{HotKeyring, Key, Keyring, Secret, TokenOptions, Verifier};
 
 const SAMPLES: usize = 1_000_000;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::{Floor, LIFETIME, PURPOSE, Small, keyring, small, verify_small};
 use tokenring::hot::WatchMode;
-use tokenring::keyring::KeysSource;
+use tokenring::source::KeysSource;
 use tokenring::{HotKeyring, TokenOptions, Verifier};
 
 /// Runs `op` on `threads` threads for `time`; operations per second, all threads together.

@@ -379,8 +379,8 @@ fn keyring_builder(args: &Args) -> Result<tokenring::hot::HotKeyringBuilder, Str
         #[cfg(feature = "etcd")]
         {
             // TLS and credentials come from the environment etcdctl reads.
-            let mut source = tokenring::keyring::EtcdSource::from_url(&args.keyring)
-                .and_then(tokenring::keyring::EtcdSource::with_etcdctl_env)
+            let mut source = tokenring::source::EtcdSource::from_url(&args.keyring)
+                .and_then(tokenring::source::EtcdSource::with_etcdctl_env)
                 .map_err(|e| e.to_string())?;
             if let Some(id) = &args.node_id {
                 source = source

@@ -39,8 +39,9 @@
 //!   found by the id in the token. [`Verified`] says which key it was and whether it is
 //!   still the current one.
 //! - [`KeyringSource`]: where a keyring comes from — [`FileSource`],
-//!   [`keyring::EnvSource`], [`keyring::KeysSource`], or your own.
-//! - `HotKeyring` (feature `watch`): a keyring that follows its source, swapped whole through
+//!   [`source::EnvSource`], [`source::KeysSource`], etcd (`source::EtcdSource`, feature
+//!   `etcd`), or your own.
+//! - `HotKeyring` (feature `hot`): a keyring that follows its source, swapped whole through
 //!   `arc-swap` so verifiers never lock; a broken new file never replaces a good keyring.
 //!   Its configuration and reports are in `hot`.
 //! - [`Verifiers`]: one verifier per name (salt) with defaults and per-name overrides.
@@ -50,20 +51,32 @@
 //!
 //! # Where things are
 //!
-//! The crate root holds what most programs name. The rest is grouped by concern:
-//! [`keyring`] (keys, sources, the handle verifiers take), [`rotation`] (add, activate,
-//! retire, revoke and prune as operations on a keyring), [`verifier`] (options, builders,
-//! the registry's configuration), [`record`] (finder outcomes), [`error`] (every error and
-//! what it nests), [`clock`] (the clock key states are read against, and a manual one for
-//! tests), `hot` (feature `watch`) and `rails` (feature `rails`). The guides are in [`docs`].
+//! The crate root holds what most programs name. The rest is grouped by concern, each
+//! module importing only from those below it:
+//!
+//! | module | what |
+//! |---|---|
+//! | [`clock`] | the clock key states are read against, and a manual one for tests |
+//! | [`error`] | every error and what it nests |
+//! | [`keyring`] | the keyring as data: keys, states, ids, the JSON form, the handle verifiers take |
+//! | [`rotation`] | add, activate, retire, revoke and prune as operations on a keyring |
+//! | [`source`] | where keyrings come from: files, environment, code, etcd, your own |
+//! | `hot` (feature `hot`) | following a source: reloads, the last good keyring, status |
+//! | [`telemetry`] | the metrics (feature `metrics`) |
+//! | [`verifier`] | options, builders, the registry's configuration |
+//! | [`record`] | signed ids and tokens for records; finder outcomes |
+//! | [`inspect`] | decoding without verifying |
+//! | `rails` (feature `rails`) | Rails wire compatibility |
+//!
+//! The guides are in [`docs`].
 //!
 //! # Features
 //!
-//! - `watch` (default): hot-reloaded keyrings (`HotKeyring`: files watched with `notify`,
-//!   snapshots published through `arc-swap`).
+//! - `hot` (default): hot-reloaded keyrings (`HotKeyring`: files watched with `notify`,
+//!   snapshots published through `arc-swap`). `watch` is its former name, kept as an alias.
 //! - `rails`: Rails wire compatibility: `MessageVerifier`, `MessageEncryptor`, cookies.
-//! - `etcd`: keyrings on etcd (`keyring::EtcdSource`), watched and acknowledged; implies
-//!   `watch`.
+//! - `etcd`: keyrings on etcd (`source::EtcdSource`), watched and acknowledged; implies
+//!   `hot`.
 //! - `metrics`: counters and gauges through the `metrics` facade (`telemetry`).
 //!
 //! The `tokenring` command-line tool is the `tokenring-cli` package of this workspace.
@@ -71,11 +84,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// Bottom to top: each module imports only from those above it in this list.
 mod algorithm;
 pub mod clock;
 mod codec;
 pub mod error;
-#[cfg(feature = "watch")]
+#[cfg(feature = "hot")]
 pub mod hot;
 pub mod inspect;
 mod key_generator;
@@ -86,13 +100,13 @@ pub mod rails;
 pub mod record;
 pub mod rotation;
 mod secret;
-#[cfg(feature = "metrics")]
+pub mod source;
 pub mod telemetry;
 pub mod verifier;
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot (with the
 /// features they use, as in CI's `--all-features`).
-#[cfg(all(doctest, feature = "watch", feature = "rails"))]
+#[cfg(all(doctest, feature = "hot", feature = "rails"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
@@ -123,10 +137,11 @@ pub mod docs {
 
 pub use algorithm::Algorithm;
 pub use error::{KeyringError, SignError, VerifyError};
+#[cfg(feature = "hot")]
+pub use hot::HotKeyring;
 pub use key_generator::KeyGenerator;
-#[cfg(feature = "watch")]
-pub use keyring::HotKeyring;
-pub use keyring::{FileSource, Key, KeyState, Keyring, KeyringSource};
+pub use keyring::{Key, KeyState, Keyring};
 pub use record::{Record, TokenFor};
 pub use secret::Secret;
+pub use source::{FileSource, KeyringSource};
 pub use verifier::{TokenOptions, Verified, Verifier, Verifiers};

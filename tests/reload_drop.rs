@@ -1,6 +1,6 @@
 //! Dropping the last handle stops the watcher thread. Alone in its binary so that no other
 //! test's watcher is counted.
-#![cfg(feature = "watch")]
+#![cfg(feature = "hot")]
 
 use std::time::{Duration, Instant};
 

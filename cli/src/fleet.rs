@@ -78,7 +78,7 @@ mod with_etcd {
 
     use tokenring::clock::SystemClock;
     use tokenring::error::KeyringError;
-    use tokenring::keyring::{EtcdSource, NodeReport};
+    use tokenring::source::{EtcdSource, NodeReport};
 
     use super::{Failure, NewKeyArgs, Ring};
     use crate::keyring_cmd::refused;

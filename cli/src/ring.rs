@@ -23,7 +23,7 @@ pub(crate) fn parse_ring(text: &str) -> Result<Ring, String> {
     if text.starts_with("etcd://") {
         #[cfg(feature = "etcd")]
         {
-            tokenring::keyring::EtcdSource::from_url(text).map_err(|e| e.to_string())?;
+            tokenring::source::EtcdSource::from_url(text).map_err(|e| e.to_string())?;
             return Ok(Ring::Etcd(text.to_owned()));
         }
         #[cfg(not(feature = "etcd"))]
@@ -147,11 +147,11 @@ impl Ring {
 
     /// The etcd source for an `etcd://` ring.
     #[cfg(feature = "etcd")]
-    pub(crate) fn etcd(&self) -> Result<tokenring::keyring::EtcdSource, Failure> {
+    pub(crate) fn etcd(&self) -> Result<tokenring::source::EtcdSource, Failure> {
         match self {
             // TLS and credentials come from the environment etcdctl reads.
             Self::Etcd(url) => {
-                let source = tokenring::keyring::EtcdSource::from_url(url)?.with_etcdctl_env()?;
+                let source = tokenring::source::EtcdSource::from_url(url)?.with_etcdctl_env()?;
                 for exposure in source.exposures() {
                     eprintln!("tokenring: warning: {exposure}");
                 }

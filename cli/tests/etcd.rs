@@ -12,7 +12,7 @@ use std::time::Duration;
 use etcd_harness::Etcd;
 use tokenring::HotKeyring;
 use tokenring::hot::WatchMode;
-use tokenring::keyring::EtcdSource;
+use tokenring::source::EtcdSource;
 
 fn tokenring(args: &[&str]) -> Output {
     tokenring_with(args, &[])

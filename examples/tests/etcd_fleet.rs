@@ -308,7 +308,7 @@ fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
 #[test]
 #[ignore = "a measurement, not a test: run it by hand"]
 fn measure_propagation_verify_cost_and_footprint() {
-    use tokenring::keyring::EtcdSource;
+    use tokenring::source::EtcdSource;
     use tokenring::{FileSource, HotKeyring, Keyring, TokenOptions, Verifier};
 
     let Some(cluster) = Cluster::start() else {

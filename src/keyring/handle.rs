@@ -1,30 +1,50 @@
-//! A handle on "the keyring in force" — a fixed snapshot, or (feature `watch`) a hot keyring
-//! whose snapshot changes — and a cache of what a user of the keyring computes per snapshot.
+//! A handle on "the keyring in force" — a fixed snapshot, or one that another layer keeps
+//! current (a [`HotKeyring`](crate::HotKeyring), feature `hot`) — and a cache of what a user
+//! of the keyring computes per snapshot.
 //!
 //! Layers above (verifiers) derive their keys per snapshot. They hand that derivation to a
-//! [`PerSnapshot`] and read through it; whether the keyring is fixed or hot, and how a new
-//! snapshot is noticed, stays in this layer.
+//! [`PerSnapshot`] and read through it; whether the keyring is fixed or followed, and how a
+//! new snapshot is noticed, stays in this layer. The hot layer plugs in through [`Follow`],
+//! so nothing here names it.
 
+use std::fmt;
 use std::sync::Arc;
 
-use super::Keyring;
-#[cfg(feature = "watch")]
-use super::watch::HotKeyring;
+use arc_swap::ArcSwap;
 
-/// What a verifier reads its keys from: a fixed keyring snapshot, or (feature `watch`) a
+use super::Keyring;
+
+/// What a verifier reads its keys from: a fixed keyring snapshot, or (feature `hot`) a
 /// [`HotKeyring`](crate::HotKeyring) whose snapshot in force it follows.
 ///
 /// Made by `From`: pass a `Keyring`, a `&Keyring`, an `Arc<Keyring>`, a `HotKeyring` or a
-/// `&HotKeyring` to
-/// [`Verifier::builder`](crate::Verifier::builder).
+/// `&HotKeyring` to [`Verifier::builder`](crate::Verifier::builder).
 #[derive(Clone, Debug)]
 pub struct KeyringRef(Source);
 
 #[derive(Clone, Debug)]
 enum Source {
     Fixed(Arc<Keyring>),
-    #[cfg(feature = "watch")]
-    Hot(HotKeyring),
+    // Made only by the hot layer.
+    #[cfg_attr(not(feature = "hot"), allow(dead_code))]
+    Followed(Arc<dyn Follow>),
+}
+
+/// Something that keeps a keyring snapshot current (the hot keyring).
+pub(crate) trait Follow: Send + Sync + fmt::Debug {
+    /// Whether `keyring` is the snapshot in force: one lock-free load, on every read.
+    fn is_current(&self, keyring: &Arc<Keyring>) -> bool;
+
+    /// The snapshot in force, to keep (only when it changed).
+    fn current(&self) -> Arc<Keyring>;
+}
+
+impl KeyringRef {
+    /// The snapshot `follow` keeps current.
+    #[cfg_attr(not(feature = "hot"), allow(dead_code))]
+    pub(crate) fn following(follow: Arc<dyn Follow>) -> Self {
+        Self(Source::Followed(follow))
+    }
 }
 
 impl From<Keyring> for KeyringRef {
@@ -47,23 +67,9 @@ impl From<Arc<Keyring>> for KeyringRef {
     }
 }
 
-#[cfg(feature = "watch")]
-impl From<HotKeyring> for KeyringRef {
-    fn from(keyring: HotKeyring) -> Self {
-        Self(Source::Hot(keyring))
-    }
-}
-
-#[cfg(feature = "watch")]
-impl From<&HotKeyring> for KeyringRef {
-    fn from(keyring: &HotKeyring) -> Self {
-        Self(Source::Hot(keyring.clone()))
-    }
-}
-
 /// A value computed from each keyring snapshot (a verifier's derived keys), recomputed only
 /// when the snapshot in force changes. Reading takes no lock: over a fixed keyring it is a
-/// field, over a hot keyring two `arc-swap` loads.
+/// field, over a followed keyring two `arc-swap` loads.
 pub(crate) struct PerSnapshot<T> {
     state: State<T>,
 }
@@ -78,32 +84,30 @@ type Compute<T> = Box<dyn Fn(&Keyring) -> T + Send + Sync>;
 
 enum State<T> {
     Fixed(Computed<T>),
-    #[cfg(feature = "watch")]
-    Hot {
-        keyring: HotKeyring,
-        cache: arc_swap::ArcSwap<Computed<T>>,
+    Followed {
+        keyring: Arc<dyn Follow>,
+        cache: ArcSwap<Computed<T>>,
         compute: Compute<T>,
     },
 }
 
 impl<T> PerSnapshot<T> {
-    /// Computes `compute(snapshot)` now, and again for each new snapshot of a hot keyring.
+    /// Computes `compute(snapshot)` now, and again for each new snapshot of a followed keyring.
     pub(crate) fn new(source: KeyringRef, compute: Compute<T>) -> Self {
         let state = match source.0 {
             Source::Fixed(keyring) => State::Fixed(Computed {
                 value: compute(&keyring),
                 keyring,
             }),
-            #[cfg(feature = "watch")]
-            Source::Hot(hot) => {
-                let keyring = hot.keyring();
+            Source::Followed(follow) => {
+                let keyring = follow.current();
                 let first = Computed {
                     value: compute(&keyring),
                     keyring,
                 };
-                State::Hot {
-                    keyring: hot,
-                    cache: arc_swap::ArcSwap::from_pointee(first),
+                State::Followed {
+                    keyring: follow,
+                    cache: ArcSwap::from_pointee(first),
                     compute,
                 }
             }
@@ -116,21 +120,19 @@ impl<T> PerSnapshot<T> {
     pub(crate) fn with<R>(&self, f: impl FnOnce(&Computed<T>) -> R) -> R {
         match &self.state {
             State::Fixed(computed) => f(computed),
-            #[cfg(feature = "watch")]
-            State::Hot {
+            State::Followed {
                 keyring,
                 cache,
                 compute,
             } => {
-                let guard = keyring.load();
-                let snapshot = &guard.keyring;
                 let cached = cache.load();
-                if Arc::ptr_eq(&cached.keyring, snapshot) {
+                if keyring.is_current(&cached.keyring) {
                     return f(&cached);
                 }
+                let snapshot = keyring.current();
                 let fresh = Arc::new(Computed {
-                    value: compute(snapshot),
-                    keyring: Arc::clone(snapshot),
+                    value: compute(&snapshot),
+                    keyring: snapshot,
                 });
                 // Replace only what we saw, so a thread holding an older snapshot cannot
                 // undo a newer computation for long.

@@ -1,200 +1,36 @@
-//! Keys, their lifecycle, and the validated, immutable set of them a process trusts.
+//! The keyring as data: keys, their lifecycle, their ids, the validated and immutable set of
+//! them a process trusts, and its JSON form.
 //!
 //! A [`Keyring`] is a snapshot: once built it never changes, so it can be shared as an
 //! `Arc<Keyring>` by every thread and replaced whole when a new file arrives. Validation
-//! happens in the constructors; an invalid keyring never exists.
+//! happens in the constructors; an invalid keyring never exists. Where keyrings come from is
+//! [`source`](crate::source); following a source is [`hot`](crate::hot).
 //!
 //! Key states are evaluated against the keyring's [`Clock`] each time they are asked for, not
 //! frozen at load: a key with `activates_at` in the future verifies at once and starts
 //! signing at that instant, on every node, with no reload.
 
 mod counter;
-#[cfg(feature = "etcd")]
-mod etcd;
-mod file;
-mod handle;
+pub(crate) mod handle;
+mod json;
+mod key;
 mod key_id;
-mod read;
-mod source;
-#[cfg(feature = "watch")]
-pub(crate) mod watch;
 
-#[cfg(feature = "etcd")]
-pub use etcd::{EtcdSource, Exposure, NodeReport, ReportProblem};
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
+pub use key::{Key, KeyState};
 pub use key_id::KeyId;
-pub use source::{
-    Announcement, Changes, EnvSource, FileSource, KeyringSource, KeysSource, Versioned,
-};
-#[cfg(feature = "watch")]
-pub use watch::HotKeyring;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::algorithm::Algorithm;
-use crate::clock::{Clock, SystemClock, in_rfc3339_range, whole_seconds};
-use crate::error::{EntryError, KeyRef, KeyringError, SecretError, ValueShape, VerifyError};
+use crate::clock::{Clock, SystemClock, in_rfc3339_range};
+use crate::error::{EntryError, KeyRef, KeyringError, SecretError, ValueShape};
 use crate::key_id_grammar::is_valid_key_id;
 use crate::secret::Secret;
 use counter::StripedCounter;
 use key_id::IdIndex;
-
-/// The lifecycle state of a key at a given time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyState {
-    /// Before `activates_at`: verifies, never signs. How a new key reaches every node before
-    /// any node signs with it.
-    Pending,
-    /// Verifies; the newest active key signs.
-    Active,
-    /// At or after `expires_at`: rejected.
-    Expired,
-    /// Revoked: rejected at once, whatever its times say.
-    Disabled,
-}
-
-impl KeyState {
-    /// Whether tokens signed with a key in this state are accepted.
-    pub fn verifies(self) -> bool {
-        matches!(self, Self::Pending | Self::Active)
-    }
-
-    /// Lower-case name: `pending`, `active`, `expired`, `disabled`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Active => "active",
-            Self::Expired => "expired",
-            Self::Disabled => "disabled",
-        }
-    }
-}
-
-impl fmt::Display for KeyState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad`, not `write_str`: callers align tables with `{:<8}`.
-        f.pad(self.name())
-    }
-}
-
-/// One key: an id, an algorithm, a master secret and an optional validity window.
-///
-/// Built with [`Key::new`] and the `with_*` methods; checked when put in a [`Keyring`].
-#[derive(Clone, Debug)]
-pub struct Key {
-    id: Arc<str>,
-    algorithm: Algorithm,
-    secret: Secret,
-    activates_at: Option<SystemTime>,
-    expires_at: Option<SystemTime>,
-    disabled: bool,
-}
-
-impl Key {
-    /// An active HS256 key with no expiry.
-    pub fn new(id: impl Into<Arc<str>>, secret: Secret) -> Self {
-        Self {
-            id: id.into(),
-            algorithm: Algorithm::default(),
-            secret,
-            activates_at: None,
-            expires_at: None,
-            disabled: false,
-        }
-    }
-
-    /// Sets the MAC algorithm.
-    #[must_use]
-    pub fn with_algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
-        self
-    }
-
-    /// Sets when the key starts signing (it verifies from the moment it is loaded), rounded
-    /// down to the second as keyring files hold it.
-    #[must_use]
-    pub fn with_activates_at(mut self, at: Option<SystemTime>) -> Self {
-        self.activates_at = at.map(whole_seconds);
-        self
-    }
-
-    /// Sets when the key stops verifying, rounded down to the second.
-    #[must_use]
-    pub fn with_expires_at(mut self, at: Option<SystemTime>) -> Self {
-        self.expires_at = at.map(whole_seconds);
-        self
-    }
-
-    /// Revokes (or restores) the key.
-    #[must_use]
-    pub fn with_disabled(mut self, disabled: bool) -> Self {
-        self.disabled = disabled;
-        self
-    }
-
-    /// The id tokens carry.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
-
-    /// The MAC algorithm.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// The master secret. Verifiers derive per-salt keys from it.
-    pub fn secret(&self) -> &Secret {
-        &self.secret
-    }
-
-    /// When the key starts signing, if set.
-    pub fn activates_at(&self) -> Option<SystemTime> {
-        self.activates_at
-    }
-
-    /// When the key stops verifying, if set.
-    pub fn expires_at(&self) -> Option<SystemTime> {
-        self.expires_at
-    }
-
-    /// Whether the key is revoked.
-    pub fn is_disabled(&self) -> bool {
-        self.disabled
-    }
-
-    /// The key's state at `now`. Revocation wins over everything; expiry over activation.
-    pub fn state_at(&self, now: SystemTime) -> KeyState {
-        if self.disabled {
-            KeyState::Disabled
-        } else if self.expires_at.is_some_and(|at| now >= at) {
-            KeyState::Expired
-        } else if self.activates_at.is_some_and(|at| now < at) {
-            KeyState::Pending
-        } else {
-            KeyState::Active
-        }
-    }
-}
-
-impl Key {
-    /// `Ok` if the key's tokens are accepted at `now` (pending or active); the error a
-    /// verifier reports otherwise.
-    pub(crate) fn ensure_verifies_at(&self, now: SystemTime) -> Result<(), VerifyError> {
-        match self.state_at(now) {
-            KeyState::Pending | KeyState::Active => Ok(()),
-            KeyState::Disabled => Err(VerifyError::KeyDisabled {
-                key_id: self.id().to_owned(),
-            }),
-            KeyState::Expired => Err(VerifyError::KeyExpired {
-                key_id: self.id().to_owned(),
-                at: self.expires_at.unwrap_or(now),
-            }),
-        }
-    }
-}
 
 /// A validated, immutable set of keys and the clock their states are read against.
 ///

@@ -10,11 +10,10 @@ use crate::algorithm::KeyedMac;
 use crate::key_generator::KeyGenerator;
 use crate::keyring::{Computed, Key, KeyringRef, PerSnapshot};
 
-/// One snapshot's keys derived for one salt, index-aligned with `keyring.keys()` (and, with
-/// the `metrics` feature, each key's counters for this verifier).
+/// One snapshot's keys derived for one salt, index-aligned with `keyring.keys()` (and
+/// each key's counters for this verifier; no-ops without the `metrics` feature).
 pub(crate) struct DerivedMacs {
     macs: Box<[KeyedMac]>,
-    #[cfg(feature = "metrics")]
     pub(crate) counters: Box<[crate::telemetry::KeyCounters]>,
 }
 
@@ -32,7 +31,6 @@ pub(crate) fn derived_keys(source: KeyringRef, salt: &str) -> DerivedKeys {
                 .iter()
                 .map(|k| derive_mac(k, &salt))
                 .collect(),
-            #[cfg(feature = "metrics")]
             counters: keyring
                 .keys()
                 .iter()

@@ -80,7 +80,6 @@ impl VerifierBuilder {
         Verifier {
             inner: Arc::new(Inner {
                 keys: derived_keys(self.keys, &self.salt),
-                #[cfg(feature = "metrics")]
                 unknown: crate::telemetry::KeyCounters::new(
                     &self.salt,
                     crate::telemetry::UNKNOWN_KEY,
@@ -122,7 +121,6 @@ pub struct Verifier {
 struct Inner {
     keys: DerivedKeys,
     // Failures that name no key of the keyring: too large, malformed, unknown key.
-    #[cfg(feature = "metrics")]
     unknown: crate::telemetry::KeyCounters,
     salt: Box<str>,
     max_token_len: usize,
@@ -144,7 +142,7 @@ impl Verifier {
     }
 
     /// Starts configuring a verifier over `keyring`: a [`Keyring`], an `Arc<Keyring>`, or a
-    /// hot keyring (feature `watch`) whose snapshot in force it will follow.
+    /// hot keyring (feature `hot`) whose snapshot in force it will follow.
     pub fn builder(keyring: impl Into<KeyringRef>) -> VerifierBuilder {
         VerifierBuilder {
             keys: keyring.into(),
@@ -217,7 +215,6 @@ impl Verifier {
         let json =
             serde_json::to_vec(&envelope).map_err(|e| SignError::Serialize(SharedError::new(e)))?;
         let token = native::encode(key.id(), &json, mac, inner.max_token_len)?;
-        #[cfg(feature = "metrics")]
         keys.value.counters[index].signed();
         Ok(token)
     }
@@ -267,7 +264,6 @@ impl Verifier {
                 }));
             };
             let result = self.verify_with(keys, index, &parts, purpose);
-            #[cfg(feature = "metrics")]
             keys.value.counters[index].verified(&result);
             result
         })
@@ -275,7 +271,6 @@ impl Verifier {
 
     /// A failure that names no key of the keyring (counted as key `unknown`).
     fn unknown_key<T>(&self, result: Result<T, VerifyError>) -> Result<T, VerifyError> {
-        #[cfg(feature = "metrics")]
         self.inner.unknown.verified(&result);
         result
     }

@@ -194,8 +194,8 @@ impl Etcd {
     }
 
     /// A source for keyring `name` here, with the client certificate when it runs TLS.
-    pub fn source(&self, name: &str) -> tokenring::keyring::EtcdSource {
-        let source = tokenring::keyring::EtcdSource::new([self.endpoint()], name).unwrap();
+    pub fn source(&self, name: &str) -> tokenring::source::EtcdSource {
+        let source = tokenring::source::EtcdSource::new([self.endpoint()], name).unwrap();
         match &self.tls {
             None => source,
             Some(certs) => source.tls(

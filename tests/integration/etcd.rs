@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokenring::hot::WatchMode;
-use tokenring::keyring::{Changes, EtcdSource};
+use tokenring::source::{Changes, EtcdSource};
 use tokenring::{HotKeyring, Key, Keyring, KeyringSource, TokenOptions, Verifier};
 
 use crate::common::etcd::Etcd;

@@ -8,6 +8,8 @@ mod common;
 
 #[cfg(feature = "etcd")]
 mod etcd;
+#[cfg(feature = "hot")]
+mod http_source;
 mod keyring;
 #[cfg(feature = "rails")]
 mod rails_corners;
@@ -22,11 +24,11 @@ mod rails_ruby;
 #[cfg(feature = "rails")]
 mod rails_vectors;
 mod record;
-#[cfg(feature = "watch")]
+#[cfg(feature = "hot")]
 mod reload;
 mod roundtrip;
 mod tamper;
-#[cfg(all(feature = "metrics", feature = "watch"))]
+#[cfg(all(feature = "metrics", feature = "hot"))]
 mod telemetry;
 mod vectors;
 mod verifier;

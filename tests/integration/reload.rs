@@ -1,6 +1,6 @@
 //! Hot reload on real files: every write pattern deployments use is picked up within a
 //! second, and no bad file ever replaces a good keyring.
-#![cfg(feature = "watch")]
+#![cfg(feature = "hot")]
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
@@ -771,7 +771,7 @@ fn demo_keyrings_are_flagged() {
 /// A store that is not a file: a value and a revision, changed by the test, announced or not.
 struct Store {
     state: Mutex<(String, u64)>,
-    changes: Mutex<Option<tokenring::keyring::Changes>>,
+    changes: Mutex<Option<tokenring::source::Changes>>,
     announces: bool,
 }
 
@@ -806,10 +806,10 @@ impl tokenring::KeyringSource for StoreSource {
     fn load_revision(
         &self,
         clock: Arc<dyn tokenring::clock::Clock>,
-    ) -> Result<tokenring::keyring::Versioned, tokenring::KeyringError> {
+    ) -> Result<tokenring::source::Versioned, tokenring::KeyringError> {
         let (text, revision) = self.0.state.lock().unwrap().clone();
         let keyring = Keyring::from_json_with_clock(&text, clock)?;
-        Ok(tokenring::keyring::Versioned::new(
+        Ok(tokenring::source::Versioned::new(
             keyring,
             Some(revision.to_string()),
         ))
@@ -819,13 +819,13 @@ impl tokenring::KeyringSource for StoreSource {
     }
     fn announce(
         &self,
-        changes: tokenring::keyring::Changes,
-    ) -> Result<Option<tokenring::keyring::Announcement>, tokenring::KeyringError> {
+        changes: tokenring::source::Changes,
+    ) -> Result<Option<tokenring::source::Announcement>, tokenring::KeyringError> {
         if !self.0.announces {
             return Ok(None);
         }
         *self.0.changes.lock().unwrap() = Some(changes);
-        Ok(Some(tokenring::keyring::Announcement::new(())))
+        Ok(Some(tokenring::source::Announcement::new(())))
     }
 }
 

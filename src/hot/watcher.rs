@@ -15,8 +15,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use super::{Shared, lock};
-use crate::keyring::Changes;
+use super::gate::lock;
+use super::publish::Shared;
+use crate::source::Changes;
 
 enum Message {
     Changed,

@@ -1,29 +1,11 @@
-//! Metrics (feature `metrics`), through the `metrics` facade so any exporter works:
-//!
-//! | name | labels | what |
-//! |---|---|---|
-//! | `tokenring_verifications_total` | `verifier`, `key_id`, `outcome` | verifications; `outcome` is `ok` or a [`VerifyError::reason`] code |
-//! | `tokenring_tokens_signed_total` | `verifier`, `key_id` | tokens minted |
-//! | `tokenring_reloads_total` | `result` = `loaded`, `unchanged` or `refused` | hot keyring load attempts |
-//! | `tokenring_keyring_generation` | | the generation in force (gauge) |
-//! | `tokenring_keys` | `state` = `pending`, `active`, `expired`, `disabled` | keys in each state (gauge, refreshed on every load attempt) |
-//!
-//! `verifier` is the verifier's salt; `key_id` is a key of the keyring, or `(unknown)` when the
-//! token names none of them (never a label an attacker chooses; the parentheses are outside
-//! the key id grammar, so no key — not even one named `unknown` — shares it). Counter handles are made
-//! once per key and keyring snapshot, on first use, not per token. Install the recorder
-//! before the first token is verified: a handle made before that stays a no-op for the
-//! snapshot.
-//!
-//! [`VerifyError::reason`]: crate::VerifyError::reason
+//! The counters and gauges, recorded through the `metrics` facade.
 
 use std::sync::OnceLock;
 
 use metrics::Counter;
 
+use super::KeysByState;
 use crate::error::VerifyError;
-#[cfg(feature = "watch")]
-use crate::keyring::{KeyState, Keyring};
 
 const OUTCOMES: usize = VerifyError::REASONS.len() + 1;
 
@@ -81,30 +63,19 @@ impl KeyCounters {
     }
 }
 
-/// The label of a token that names no key of the keyring: not a valid key id, so no key's.
-pub(crate) const UNKNOWN_KEY: &str = "(unknown)";
-
-/// A hot keyring's load attempt (`loaded`, `unchanged` or `refused`) and the keyring then in
-/// force.
-#[cfg(feature = "watch")]
-pub(crate) fn reload(result: &'static str, generation: u64, keyring: &Keyring) {
+/// A hot keyring's load attempt (`loaded`, `unchanged` or `refused`), the generation then in
+/// force and its keys by state.
+#[cfg_attr(not(feature = "hot"), allow(dead_code))]
+pub(crate) fn reload(result: &'static str, generation: u64, keys: KeysByState) {
     metrics::counter!("tokenring_reloads_total", "result" => result).increment(1);
     #[allow(clippy::cast_precision_loss)] // generations stay far below 2^53
     metrics::gauge!("tokenring_keyring_generation").set(generation as f64);
-    let now = keyring.now();
-    let mut counts = [0u32; 4];
-    for key in keyring.keys() {
-        counts[match key.state_at(now) {
-            KeyState::Pending => 0,
-            KeyState::Active => 1,
-            KeyState::Expired => 2,
-            KeyState::Disabled => 3,
-        }] += 1;
-    }
-    for (state, count) in ["pending", "active", "expired", "disabled"]
-        .into_iter()
-        .zip(counts)
-    {
+    for (state, count) in [
+        ("pending", keys.pending),
+        ("active", keys.active),
+        ("expired", keys.expired),
+        ("disabled", keys.disabled),
+    ] {
         metrics::gauge!("tokenring_keys", "state" => state).set(f64::from(count));
     }
 }

@@ -1,0 +1,441 @@
+//! Keyrings on etcd (feature `etcd`): the keyring JSON at `/NAME/keyring`, loaded with its
+//! modification revision and watched from it.
+//!
+//! The core stays runtime-free: the source runs its own tokio runtime (one worker thread,
+//! `tokenring-etcd`) and callers wait on a channel, so loading from inside another runtime
+//! (an axum handler calling `reload()`) neither panics nor blocks that runtime's scheduler
+//! for longer than the source's timeout. Requests stick to one endpoint while it answers and
+//! move to the next after a failure; the watch reconnects with backoff after a leader
+//! change, a dropped stream or a network error, resumes from the revision after the last one
+//! it saw, and when that revision was compacted away announces a change anyway, so a full
+//! read catches up: no update is missed. Acknowledgements are written by one task that
+//! retries until each lands.
+
+mod acks;
+mod client;
+mod env;
+mod watch;
+
+pub use acks::{NodeReport, ReportProblem};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::Duration;
+
+use etcd_client::Client;
+
+use super::{Announcement, Changes, KeyringSource, Versioned};
+use crate::clock::Clock;
+use crate::error::{KeyringError, StoreAction};
+use crate::keyring::Keyring;
+use crate::secret::Secret;
+use acks::Ack;
+use client::Attempt;
+use watch::{AbortOnDrop, watch};
+
+/// A keyring stored in etcd under `/NAME/keyring`; hot-reloads by watching the key.
+///
+/// ```no_run
+/// use tokenring::HotKeyring;
+/// use tokenring::source::EtcdSource;
+///
+/// let source = EtcdSource::from_url("etcd://10.0.0.1:2379,10.0.0.2:2379/payments")?;
+/// let keyring = HotKeyring::builder(source).build()?; // follows every change to /payments/keyring
+/// # Ok::<(), tokenring::KeyringError>(())
+/// ```
+pub struct EtcdSource {
+    inner: Arc<Inner>,
+    // Shut down without blocking when the source is dropped (possibly inside another
+    // runtime, where a blocking shutdown would panic).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+struct Inner {
+    name: String,
+    key: String,
+    // As given: `host:port` (the scheme follows the TLS options) or URLs.
+    endpoints: Vec<String>,
+    user: Option<(String, Secret)>,
+    tls: Option<etcd_client::TlsOptions>,
+    // Whether `tls` carries a client certificate (a credential of its own).
+    client_cert: bool,
+    // Whether the first good load has said this source's exposures (once per source).
+    exposures_said: AtomicBool,
+    timeout: Duration,
+    connection: tokio::sync::Mutex<Connection>,
+    // The modification revision of the value last loaded: where a watch resumes.
+    last_revision: AtomicI64,
+    ack: Option<Ack>,
+}
+
+/// The endpoint in use and its client. Requests stick to one member while it answers and
+/// move to the next after a failure: etcd-client's own balancing sends some requests to a
+/// member that is down and fails them (etcdv3/etcd-client#39) instead of trying another.
+#[derive(Default)]
+struct Connection {
+    endpoint: usize,
+    client: Option<Client>,
+}
+
+/// Which endpoint a client talks to, so that a failure moves on from that one only (several
+/// tasks failing at once on one dead member move on once, not once each).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Endpoint(usize);
+
+/// The longest keyring value read, as for files.
+const MAX_VALUE_LEN: usize = Keyring::MAX_FILE_LEN as usize;
+
+impl EtcdSource {
+    /// The keyring `NAME` on the etcd cluster at `endpoints` (`host:port` or URLs).
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] for a name that is empty or not `[A-Za-z0-9_.-]`, no
+    /// endpoints, or a runtime that cannot start. Connecting happens on first use.
+    pub fn new(
+        endpoints: impl IntoIterator<Item = impl Into<String>>,
+        name: &str,
+    ) -> Result<Self, KeyringError> {
+        let endpoints: Vec<String> = endpoints.into_iter().map(Into::into).collect();
+        let refuse = |reason: String| KeyringError::Unavailable {
+            store: format!("etcd keyring {name:?}"),
+            reason,
+        };
+        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
+        if name.is_empty() || !name.chars().all(plain) {
+            return Err(refuse(
+                "the name must be 1 or more of A-Z a-z 0-9 _ . -".to_owned(),
+            ));
+        }
+        if endpoints.is_empty() {
+            return Err(refuse("no endpoints".to_owned()));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("tokenring-etcd")
+            .enable_all()
+            .build()
+            .map_err(|e| refuse(format!("cannot start its runtime: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                name: name.to_owned(),
+                key: format!("/{name}/keyring"),
+                endpoints,
+                user: None,
+                tls: None,
+                client_cert: false,
+                exposures_said: AtomicBool::new(false),
+                timeout: Duration::from_secs(5),
+                connection: tokio::sync::Mutex::default(),
+                last_revision: AtomicI64::new(0),
+                ack: None,
+            }),
+            runtime: Some(runtime),
+        })
+    }
+
+    /// `etcd://HOST:PORT[,HOST:PORT…]/NAME`, the form the CLI and the example server take.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] for another form, and as [`EtcdSource::new`].
+    pub fn from_url(url: &str) -> Result<Self, KeyringError> {
+        let bad = || KeyringError::Unavailable {
+            store: "etcd".to_owned(),
+            reason: "expected etcd://HOST:PORT[,HOST:PORT…]/NAME".to_owned(),
+        };
+        let rest = url.strip_prefix("etcd://").ok_or_else(bad)?;
+        let (hosts, name) = rest.split_once('/').ok_or_else(bad)?;
+        let endpoints: Vec<&str> = hosts.split(',').filter(|h| !h.is_empty()).collect();
+        if endpoints.is_empty() {
+            return Err(bad());
+        }
+        Self::new(endpoints, name)
+    }
+
+    /// Authenticates as `user` (etcd's user/password auth).
+    #[must_use]
+    pub fn user(mut self, user: impl Into<String>, password: Secret) -> Self {
+        self.inner_mut().user = Some((user.into(), password));
+        self
+    }
+
+    /// Connects over TLS, trusting `ca_pem`; with `client`, also authenticates with that
+    /// certificate and key (PEM).
+    #[must_use]
+    pub fn tls(mut self, ca_pem: &[u8], client: Option<(&[u8], &[u8])>) -> Self {
+        let mut tls = etcd_client::TlsOptions::new()
+            .ca_certificate(etcd_client::Certificate::from_pem(ca_pem));
+        if let Some((cert, key)) = client {
+            tls = tls.identity(etcd_client::Identity::from_pem(cert, key));
+        }
+        let inner = self.inner_mut();
+        inner.tls = Some(tls);
+        inner.client_cert = client.is_some();
+        self
+    }
+
+    /// What in this source's configuration exposes the keyring, for an operator to hear:
+    /// a password sent over plain `http://`, or no credentials at all (if etcd answers such a
+    /// source, it answers anyone who reaches it — who can then rewrite the keyring). Said once
+    /// as a warning by the first good load; the CLI prints them.
+    pub fn exposures(&self) -> Vec<Exposure> {
+        let inner = &self.inner;
+        let mut found = Vec::new();
+        if let Some((user, _)) = &inner.user {
+            let clear: Vec<String> = inner
+                .urls()
+                .into_iter()
+                .filter(|url| url.starts_with("http://"))
+                .collect();
+            if !clear.is_empty() {
+                found.push(Exposure::PasswordInClear {
+                    user: user.clone(),
+                    endpoints: clear,
+                });
+            }
+        } else if !inner.client_cert {
+            found.push(Exposure::NoCredentials);
+        }
+        found
+    }
+
+    /// Reads the keyring (validated against `clock`) and the revision to write it back at
+    /// with [`EtcdSource::store`]; `None` when the key does not exist yet.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] if etcd cannot be read; the keyring's own errors.
+    pub fn read(&self, clock: Arc<dyn Clock>) -> Result<Option<(Keyring, i64)>, KeyringError> {
+        match self.run(Inner::fetch)? {
+            Some((text, revision)) => Ok(Some((
+                Keyring::from_json_with_clock(&text, clock)?,
+                revision,
+            ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The modification revision of the value at the key, whatever it holds (a keyring or
+    /// not), to overwrite it with [`EtcdSource::store`]; `None` when the key does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Unavailable`] if etcd cannot be read.
+    pub fn revision(&self) -> Result<Option<i64>, KeyringError> {
+        self.run(|inner, mut client| async move {
+            let options = etcd_client::GetOptions::new().with_keys_only();
+            let response = client.get(inner.key.as_str(), Some(options)).await?;
+            Ok(response
+                .kvs()
+                .first()
+                .map(etcd_client::KeyValue::mod_revision))
+        })
+    }
+
+    /// Writes `keyring` if the key is still at `expected` (its modification revision as
+    /// [`EtcdSource::read`] returned it; `None`: only if the key does not exist yet) — a
+    /// compare-and-swap, so two operators at once never lose an update. The new revision.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyringError::Conflict`] if the key changed meanwhile (nothing was written);
+    /// [`KeyringError::Unavailable`] if etcd cannot be written.
+    pub fn store(&self, keyring: &Keyring, expected: Option<i64>) -> Result<i64, KeyringError> {
+        use etcd_client::{Compare, CompareOp, Txn, TxnOp};
+        let text = keyring.to_json();
+        let value = text.as_bytes().to_vec();
+        self.run(move |inner, mut client| {
+            let value = value.clone();
+            async move {
+                let key = inner.key.clone();
+                let guard = match expected {
+                    Some(revision) => {
+                        Compare::mod_revision(key.as_str(), CompareOp::Equal, revision)
+                    }
+                    None => Compare::create_revision(key.as_str(), CompareOp::Equal, 0),
+                };
+                let txn = Txn::new()
+                    .when([guard])
+                    .and_then([TxnOp::put(key.as_str(), value.clone(), None)])
+                    .or_else([TxnOp::get(key.as_str(), None)]);
+                let response = client.txn(txn).await?;
+                if response.succeeded() {
+                    return Ok(response
+                        .header()
+                        .map_or(0, etcd_client::ResponseHeader::revision));
+                }
+                // A transaction retried after its answer was lost finds the revision moved
+                // by its own first attempt: the value is then exactly ours, and it landed.
+                let current = response.op_responses().into_iter().find_map(|op| match op {
+                    etcd_client::TxnOpResponse::Get(get) => get.kvs().first().cloned(),
+                    _ => None,
+                });
+                match current {
+                    Some(kv) if kv.value() == value.as_slice() => Ok(kv.mod_revision()),
+                    _ => Err(Attempt::Done(KeyringError::Conflict {
+                        store: format!("etcd {}", inner.key),
+                    })),
+                }
+            }
+        })
+        .map_err(|e| e.while_doing(StoreAction::WriteKeyring))
+    }
+
+    /// How long one request (a read, a connect) may take (5 s unless set).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.inner_mut().timeout = timeout;
+        self
+    }
+
+    /// The keyring's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The etcd key holding the keyring: `/NAME/keyring`.
+    pub fn key(&self) -> &str {
+        &self.inner.key
+    }
+
+    /// The configuration, for the setters. Tasks from earlier use (a request just answered,
+    /// an acknowledgement, a watch) may still hold the current one: then the setter applies
+    /// to a fresh copy of the configuration (with no connection or acknowledgement state yet)
+    /// rather than panic.
+    fn inner_mut(&mut self) -> &mut Inner {
+        if Arc::get_mut(&mut self.inner).is_none() {
+            self.inner = Arc::new(self.inner.reconfigured());
+        }
+        Arc::get_mut(&mut self.inner).unwrap_or_else(|| unreachable!("just replaced"))
+    }
+}
+
+impl KeyringSource for EtcdSource {
+    fn load(&self, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+        Ok(self.load_revision(clock)?.keyring)
+    }
+
+    fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
+        let fetched = self.run(Inner::fetch).and_then(|value| {
+            value.ok_or_else(|| self.inner.unavailable("the key does not exist".to_owned()))
+        });
+        let loaded = fetched.and_then(|(text, revision)| {
+            // Refused exactly like a bad file, and the watch resumes after what was read
+            // even when it was refused: the next change is what matters.
+            self.inner
+                .last_revision
+                .fetch_max(revision, Ordering::Relaxed);
+            if !self.inner.exposures_said.swap(true, Ordering::Relaxed) {
+                for exposure in self.exposures() {
+                    tracing::warn!(source = %self.describe(), "{exposure}");
+                }
+            }
+            let keyring = Keyring::from_json_with_clock(&text, clock)?;
+            Ok(Versioned::new(keyring, Some(revision.to_string())))
+        });
+        self.acknowledge(&loaded);
+        loaded
+    }
+
+    fn describe(&self) -> String {
+        format!("etcd {} at {}", self.inner.key, self.inner.urls().join(","))
+    }
+
+    fn announce(&self, changes: Changes) -> Result<Option<Announcement>, KeyringError> {
+        let runtime = self
+            .runtime
+            .as_ref()
+            .expect("the runtime lives as long as the source");
+        let task = runtime.spawn(watch(Arc::clone(&self.inner), changes));
+        Ok(Some(Announcement::new(AbortOnDrop(task.abort_handle()))))
+    }
+}
+
+/// What exposes an etcd keyring ([`EtcdSource::exposures`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exposure {
+    /// A user's password goes to these endpoints over plain `http://`.
+    PasswordInClear {
+        /// The etcd user.
+        user: String,
+        /// The `http://` endpoints.
+        endpoints: Vec<String>,
+    },
+    /// No user and no client certificate: an etcd that answers accepts requests from anyone.
+    NoCredentials,
+}
+
+impl std::fmt::Display for Exposure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PasswordInClear { user, endpoints } => write!(
+                f,
+                "etcd user {user:?}'s password goes over plain http to {}: anyone on the path \
+                 can read it; use TLS (ETCDCTL_CACERT)",
+                endpoints.join(", ")
+            ),
+            Self::NoCredentials => f.write_str(
+                "no etcd credentials are configured: if etcd answers, it accepts requests \
+                 without authentication, and anyone who reaches it can rewrite the keyring \
+                 (enable etcd auth; docs/ROTATION.md)",
+            ),
+        }
+    }
+}
+
+impl Drop for EtcdSource {
+    fn drop(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        // A node that stops cleanly leaves the fleet at once rather than after its TTL.
+        if self.inner.ack.is_some() {
+            let inner = Arc::clone(&self.inner);
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            runtime.spawn(async move {
+                if let Some(ack) = &inner.ack {
+                    let lease = ack.lease().take();
+                    if let (Some(lease), Ok((mut client, _))) = (lease, inner.client().await) {
+                        let _ = client.lease_revoke(lease).await;
+                    }
+                }
+                let _ = tx.send(());
+            });
+            let _ = rx.recv_timeout(Duration::from_secs(1));
+        }
+        runtime.shutdown_background();
+    }
+}
+
+impl std::fmt::Debug for EtcdSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdSource")
+            .field("key", &self.inner.key)
+            .field("endpoints", &self.inner.urls())
+            .field("user", &self.inner.user.as_ref().map(|(user, _)| user))
+            .field("tls", &self.inner.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A setter after use (here while a watch task holds the configuration) gives a source
+    /// with the new setting instead of panicking.
+    #[test]
+    fn setters_after_use_do_not_panic() {
+        let source = EtcdSource::new(["127.0.0.1:9"], "x").unwrap();
+        let _watching = source.announce(Changes::new(|| {})).unwrap();
+        let source = source
+            .timeout(Duration::from_millis(300))
+            .acknowledge_as("n1", Duration::from_secs(30))
+            .unwrap();
+        assert_eq!(source.inner.timeout, Duration::from_millis(300));
+        assert_eq!(source.key(), "/x/keyring");
+        assert!(source.inner.ack.is_some());
+    }
+}
