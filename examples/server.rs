@@ -379,15 +379,15 @@ fn keyring_builder(args: &Args) -> Result<tokenring::hot::HotKeyringBuilder, Str
         #[cfg(feature = "etcd")]
         {
             // TLS and credentials come from the environment etcdctl reads.
-            let mut source = tokenring::source::EtcdSource::from_url(&args.keyring)
-                .and_then(tokenring::source::EtcdSource::with_etcdctl_env)
+            let mut source = tokenring::source::EtcdSourceBuilder::from_url(&args.keyring)
+                .and_then(tokenring::source::EtcdSourceBuilder::etcdctl_env)
                 .map_err(|e| e.to_string())?;
             if let Some(id) = &args.node_id {
-                source = source
-                    .acknowledge_as(id, std::time::Duration::from_secs(30))
-                    .map_err(|e| e.to_string())?;
+                source = source.acknowledge_as(id, std::time::Duration::from_secs(30));
             }
-            return Ok(HotKeyring::builder(source));
+            return Ok(HotKeyring::builder(
+                source.build().map_err(|e| e.to_string())?,
+            ));
         }
         #[cfg(not(feature = "etcd"))]
         return Err("built without etcd: cargo run --features etcd --example server".to_owned());

@@ -23,7 +23,9 @@ pub(crate) fn parse_ring(text: &str) -> Result<Ring, String> {
     if text.starts_with("etcd://") {
         #[cfg(feature = "etcd")]
         {
-            tokenring::source::EtcdSource::from_url(text).map_err(|e| e.to_string())?;
+            tokenring::source::EtcdSourceBuilder::from_url(text)
+                .and_then(|source| source.check())
+                .map_err(|e| e.to_string())?;
             return Ok(Ring::Etcd(text.to_owned()));
         }
         #[cfg(not(feature = "etcd"))]
@@ -151,7 +153,9 @@ impl Ring {
         match self {
             // TLS and credentials come from the environment etcdctl reads.
             Self::Etcd(url) => {
-                let source = tokenring::source::EtcdSource::from_url(url)?.with_etcdctl_env()?;
+                let source = tokenring::source::EtcdSourceBuilder::from_url(url)?
+                    .etcdctl_env()?
+                    .build()?;
                 for exposure in source.exposures() {
                     eprintln!("tokenring: warning: {exposure}");
                 }

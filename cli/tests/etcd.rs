@@ -12,7 +12,7 @@ use std::time::Duration;
 use etcd_harness::Etcd;
 use tokenring::HotKeyring;
 use tokenring::hot::WatchMode;
-use tokenring::source::EtcdSource;
+use tokenring::source::EtcdSourceBuilder;
 
 fn tokenring(args: &[&str]) -> Output {
     tokenring_with(args, &[])
@@ -67,9 +67,10 @@ fn ring(etcd: &Etcd, name: &str) -> String {
 /// A node of the fleet, acknowledging as `id`; `follows: false` is a node stuck on what it
 /// first loaded (it never reloads), as a wedged process would be.
 fn node(ring: &str, id: &str, follows: bool) -> HotKeyring {
-    let source = EtcdSource::from_url(ring)
+    let source = EtcdSourceBuilder::from_url(ring)
         .unwrap()
         .acknowledge_as(id, Duration::from_secs(30))
+        .build()
         .unwrap();
     let mode = if follows {
         WatchMode::Events
@@ -399,13 +400,14 @@ fn per_node_roles_keep_each_node_to_its_own_report() {
         );
         let user = format!("tokenring-fleet-node-{id}");
         assert!(said.contains(&format!("ETCDCTL_USER={user}")), "{said}");
-        let source = EtcdSource::from_url(&r)
+        let source = EtcdSourceBuilder::from_url(&r)
             .unwrap()
             .user(
                 &user,
                 tokenring::Secret::from_bytes(format!("{id}-secret").into_bytes()),
             )
             .acknowledge_as(id, Duration::from_secs(30))
+            .build()
             .unwrap();
         nodes.push(HotKeyring::builder(source).build().unwrap());
     }

@@ -308,7 +308,7 @@ fn a_fleet_rotates_through_a_leader_kill_and_a_paused_node() {
 #[test]
 #[ignore = "a measurement, not a test: run it by hand"]
 fn measure_propagation_verify_cost_and_footprint() {
-    use tokenring::source::EtcdSource;
+    use tokenring::source::{EtcdSource, EtcdSourceBuilder};
     use tokenring::{FileSource, HotKeyring, Keyring, TokenOptions, Verifier};
 
     let Some(cluster) = Cluster::start() else {
@@ -343,9 +343,10 @@ fn measure_propagation_verify_cost_and_footprint() {
     };
     let (threads_before, rss_before) = (threads(), rss_kib());
     let node = |id: &str| {
-        let source = EtcdSource::from_url(&ring)
+        let source = EtcdSourceBuilder::from_url(&ring)
             .unwrap()
             .acknowledge_as(id, Duration::from_secs(30))
+            .build()
             .unwrap();
         HotKeyring::builder(source).build().unwrap()
     };

@@ -12,7 +12,7 @@ use super::publish::{Health, Shared, digest, key_ids};
 use super::status::{ReloadEvent, Snapshot};
 use super::watcher::{Trigger, Watcher};
 use crate::clock::Clock;
-use crate::error::KeyringError;
+use crate::error::{KeyringError, StoreProblem};
 use crate::source::{KeyringSource, Versioned};
 
 /// How a hot keyring notices changes to its file.
@@ -158,7 +158,10 @@ impl HotKeyringBuilder {
                     // Not a file: the watcher's thread could not start.
                     None => KeyringError::Unavailable {
                         store: shared.source_name.clone(),
-                        reason: format!("cannot start watching: {error}"),
+                        reason: StoreProblem::CannotStart {
+                            what: "watching",
+                            error: error.to_string(),
+                        },
                     },
                 }
             })?;

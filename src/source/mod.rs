@@ -15,7 +15,7 @@ pub(crate) mod read;
 
 pub use env::EnvSource;
 #[cfg(feature = "etcd")]
-pub use etcd::{EtcdSource, Exposure, NodeReport, ReportProblem};
+pub use etcd::{EtcdSource, EtcdSourceBuilder, Exposure, NodeReport, ReportProblem};
 pub use file::FileSource;
 pub use keys::KeysSource;
 

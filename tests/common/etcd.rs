@@ -195,7 +195,12 @@ impl Etcd {
 
     /// A source for keyring `name` here, with the client certificate when it runs TLS.
     pub fn source(&self, name: &str) -> tokenring::source::EtcdSource {
-        let source = tokenring::source::EtcdSource::new([self.endpoint()], name).unwrap();
+        self.source_builder(name).build().unwrap()
+    }
+
+    /// [`Etcd::source`], still to configure.
+    pub fn source_builder(&self, name: &str) -> tokenring::source::EtcdSourceBuilder {
+        let source = tokenring::source::EtcdSource::builder([self.endpoint()], name);
         match &self.tls {
             None => source,
             Some(certs) => source.tls(
@@ -268,10 +273,10 @@ impl Etcd {
 
     /// Whether it answers (a read of the fleet under any name).
     fn answers(&self) -> bool {
-        self.source("ready")
+        self.source_builder("ready")
             .timeout(Duration::from_millis(500))
-            .nodes()
-            .is_ok()
+            .build()
+            .is_ok_and(|source| source.nodes().is_ok())
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokenring::hot::WatchMode;
-use tokenring::source::{Changes, EtcdSource};
+use tokenring::source::{Changes, EtcdSource, EtcdSourceBuilder};
 use tokenring::{HotKeyring, Key, Keyring, KeyringSource, TokenOptions, Verifier};
 
 use crate::common::etcd::Etcd;
@@ -77,9 +77,11 @@ fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
 }
 
 fn source(etcd: &Etcd, name: &str) -> EtcdSource {
-    EtcdSource::new([etcd.endpoint()], name)
-        .unwrap()
-        .timeout(Duration::from_secs(1))
+    configure(etcd, name).build().unwrap()
+}
+
+fn configure(etcd: &Etcd, name: &str) -> EtcdSourceBuilder {
+    EtcdSource::builder([etcd.endpoint()], name).timeout(Duration::from_secs(1))
 }
 
 #[test]
@@ -236,8 +238,9 @@ fn nodes_acknowledge_what_they_hold() {
     let Some(etcd) = Etcd::start() else { return };
     let first = etcd.put("/f/keyring", &json(vec![key("k1", 1)]));
     let node = |id: &str| {
-        let source = source(&etcd, "f")
+        let source = configure(&etcd, "f")
             .acknowledge_as(id, Duration::from_secs(30))
+            .build()
             .unwrap();
         HotKeyring::builder(source).build().unwrap()
     };
@@ -281,8 +284,9 @@ fn nodes_acknowledge_what_they_hold() {
     }));
     assert_eq!(a.status().revision, Some(second.to_string()));
     assert!(
-        source(&etcd, "f")
+        configure(&etcd, "f")
             .acknowledge_as("bad/id", Duration::from_secs(30))
+            .build()
             .is_err()
     );
 }
@@ -307,9 +311,12 @@ fn user_and_password() {
         client.auth_enable().await.unwrap();
     });
     // A refusal is an answer: reported at once, not tried again until the (long) timeout.
-    let patient = || source(&etcd, "auth").timeout(Duration::from_secs(30));
+    let patient = || configure(&etcd, "auth").timeout(Duration::from_secs(30));
     let start = Instant::now();
-    let anonymous = patient().load(Arc::new(tokenring::clock::SystemClock));
+    let anonymous = patient()
+        .build()
+        .unwrap()
+        .load(Arc::new(tokenring::clock::SystemClock));
     let error = anonymous.unwrap_err().to_string();
     assert!(
         error.starts_with("cannot read the keyring from etcd /auth/keyring:")
@@ -320,17 +327,21 @@ fn user_and_password() {
         start.elapsed() < Duration::from_secs(15),
         "retried a refusal"
     );
-    let keyring = source(&etcd, "auth")
+    let keyring = configure(&etcd, "auth")
         .user(
             "root",
             tokenring::Secret::from_bytes(b"root-password".to_vec()),
         )
+        .build()
+        .unwrap()
         .load(Arc::new(tokenring::clock::SystemClock))
         .unwrap();
     assert_eq!(keyring.keys()[0].id(), "k1");
     let start = Instant::now();
     let wrong = patient()
         .user("root", tokenring::Secret::from_bytes(b"wrong".to_vec()))
+        .build()
+        .unwrap()
         .load(Arc::new(tokenring::clock::SystemClock));
     let error = wrong.unwrap_err().to_string();
     assert!(error.contains("authentication failed"), "{error}");
@@ -351,10 +362,10 @@ fn an_endpoint_that_is_down_is_passed_over() {
     // Port 1: nothing listens there, and no other test's etcd can take it meanwhile.
     let endpoints = ["127.0.0.1:1".to_owned(), etcd.endpoint()];
     let node = |id: &str| {
-        let source = EtcdSource::new(endpoints.clone(), "d")
-            .unwrap()
+        let source = EtcdSource::builder(endpoints.clone(), "d")
             .timeout(Duration::from_secs(2))
             .acknowledge_as(id, Duration::from_secs(30))
+            .build()
             .unwrap();
         HotKeyring::builder(source).build().unwrap()
     };
@@ -393,13 +404,18 @@ fn tls_with_client_certificates() {
         return;
     };
     let certs = etcd.certs();
-    let writer = etcd.source("tls").timeout(Duration::from_secs(5));
+    let writer = etcd
+        .source_builder("tls")
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let ring = |keys| Keyring::new(keys).unwrap();
     let first = writer.store(&ring(vec![key("k1", 1)]), None).unwrap();
     let node = etcd
-        .source("tls")
+        .source_builder("tls")
         .timeout(Duration::from_secs(5))
         .acknowledge_as("n1", Duration::from_secs(30))
+        .build()
         .unwrap();
     let hot = HotKeyring::builder(node).build().unwrap();
     let status = hot.status();
@@ -430,8 +446,8 @@ fn tls_with_client_certificates() {
     );
 
     let client = (certs.read("client.pem"), certs.read("client.key"));
-    let refused = |source: EtcdSource| {
-        let source = source.timeout(Duration::from_secs(2));
+    let refused = |source: EtcdSourceBuilder| {
+        let source = source.timeout(Duration::from_secs(2)).build().unwrap();
         let error = source
             .load(Arc::new(tokenring::clock::SystemClock))
             .unwrap_err()
@@ -442,7 +458,7 @@ fn tls_with_client_certificates() {
         );
         error
     };
-    let bare = || EtcdSource::new([etcd.endpoint()], "tls").unwrap();
+    let bare = || EtcdSource::builder([etcd.endpoint()], "tls");
     let stranger = refused(bare().tls(&certs.read("other-ca.pem"), Some((&client.0, &client.1))));
     assert!(stranger.contains("UnknownIssuer"), "{stranger}");
     refused(bare().tls(&certs.read("ca.pem"), None));

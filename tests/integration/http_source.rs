@@ -6,6 +6,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 use tokenring::clock::Clock;
+use tokenring::error::StoreProblem;
 use tokenring::hot::WatchMode;
 use tokenring::source::Versioned;
 use tokenring::{HotKeyring, Keyring, KeyringError, KeyringSource};
@@ -20,9 +21,9 @@ impl KeyringSource for HttpSource {
         Ok(self.load_revision(clock)?.keyring)
     }
     fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
-        let unavailable = |reason: String| KeyringError::Unavailable {
+        let unavailable = |said: String| KeyringError::Unavailable {
             store: format!("http://{}/keyring", self.addr),
-            reason,
+            reason: StoreProblem::Said(said),
         };
         let mut stream = TcpStream::connect(&self.addr).map_err(|e| unavailable(e.to_string()))?;
         stream.set_read_timeout(Some(Duration::from_secs(5))).ok();

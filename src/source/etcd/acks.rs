@@ -9,6 +9,7 @@ use std::time::Duration;
 use etcd_client::Client;
 use zeroize::Zeroizing;
 
+use super::config::check_node_id;
 use super::{Endpoint, EtcdSource, Inner};
 use crate::error::{KeyringError, StoreAction};
 use crate::source::Versioned;
@@ -44,37 +45,6 @@ impl Ack {
 }
 
 impl EtcdSource {
-    /// Acknowledges: after every load or refusal, this process writes what it holds to
-    /// `/NAME/nodes/NODE_ID` — `{"node", "revision", "keys", "loaded_at", "last_error"}` —
-    /// under a lease of `ttl` (at least 5 s; 30 s is a sensible default: a node paused for a
-    /// few seconds is waited for, not forgotten) that it keeps alive. A node that dies
-    /// disappears with its lease; one alive but stuck keeps reporting its old revision.
-    /// [`EtcdSource::nodes`] reads them all.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyringError::Unavailable`] for a node id that is empty or not `[A-Za-z0-9_.-]`.
-    pub fn acknowledge_as(mut self, node_id: &str, ttl: Duration) -> Result<Self, KeyringError> {
-        self.check_node_id(node_id)?;
-        let key = format!("/{}/nodes/{node_id}", self.inner.name);
-        self.inner_mut().ack = Some(Ack::new(
-            node_id.to_owned(),
-            key,
-            ttl.max(Duration::from_secs(5)),
-        ));
-        Ok(self)
-    }
-
-    pub(super) fn check_node_id(&self, node_id: &str) -> Result<(), KeyringError> {
-        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
-        if node_id.is_empty() || node_id.len() > 128 || !node_id.chars().all(plain) {
-            return Err(self
-                .inner
-                .unavailable("a node id must be 1 to 128 of A-Z a-z 0-9 _ . -".to_owned()));
-        }
-        Ok(())
-    }
-
     /// The etcd user and role of node `node_id` of this keyring (the same name):
     /// `tokenring-NAME-node-NODE_ID`.
     pub fn node_user(&self, node_id: &str) -> String {
@@ -90,10 +60,14 @@ impl EtcdSource {
     /// # Errors
     ///
     /// [`KeyringError::StoreFailed`] ([`StoreAction::GrantNode`]) if etcd refuses (no
-    /// permission to manage auth, say), or for a node id [`EtcdSource::acknowledge_as`]
-    /// would refuse.
+    /// permission to manage auth, say); [`KeyringError::Config`] for a node id
+    /// [`EtcdSourceBuilder::acknowledge_as`](super::EtcdSourceBuilder::acknowledge_as) would
+    /// refuse.
     pub fn grant_node(&self, node_id: &str, password: &str) -> Result<String, KeyringError> {
-        self.check_node_id(node_id)?;
+        check_node_id(node_id).map_err(|problem| KeyringError::Config {
+            store: format!("etcd {}", self.inner.key),
+            problem,
+        })?;
         let name = self.node_user(node_id);
         let report = format!("/{}/nodes/{node_id}", self.inner.name);
         let password = Zeroizing::new(password.to_owned());

@@ -3,15 +3,14 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64};
+
 use std::time::Duration;
 
 use etcd_client::{Client, ConnectOptions};
 use zeroize::Zeroizing;
 
-use super::acks::Ack;
 use super::{Endpoint, EtcdSource, Inner, MAX_VALUE_LEN};
-use crate::error::KeyringError;
+use crate::error::{KeyringError, StoreProblem};
 
 impl EtcdSource {
     /// Runs `work` on the source's runtime and waits for it, at most the timeout. An etcd
@@ -36,7 +35,7 @@ impl EtcdSource {
             let _ = tx.send(inner.attempt_until_timeout(work).await);
         });
         rx.recv()
-            .map_err(|_| self.inner.unavailable("its runtime stopped".to_owned()))?
+            .map_err(|_| self.inner.unavailable(StoreProblem::Stopped))?
     }
 }
 
@@ -81,9 +80,10 @@ impl Inner {
             let failure = match tokio::time::timeout_at(deadline, self.client()).await {
                 Err(_) => return Err(self.no_answer()),
                 Ok(Err(error)) if refused_for_good(&error) => {
-                    return Err(self.unavailable(error.to_string()));
+                    return Err(self.unavailable(StoreProblem::Said(error.to_string())));
                 }
-                Ok(Err(error)) => error.to_string(), // already moved to the next endpoint
+                // Already moved to the next endpoint.
+                Ok(Err(error)) => StoreProblem::Said(error.to_string()),
                 Ok(Ok((client, endpoint))) => {
                     let limit = deadline.min(tokio::time::Instant::now() + per_attempt);
                     let failure =
@@ -92,10 +92,12 @@ impl Inner {
                             Ok(Ok(value)) => return Ok(value),
                             Ok(Err(Attempt::Done(error))) => return Err(error),
                             Ok(Err(Attempt::Again(error))) if refused_for_good(&error) => {
-                                return Err(self.unavailable(error.to_string()));
+                                return Err(self.unavailable(StoreProblem::Said(error.to_string())));
                             }
-                            Ok(Err(Attempt::Again(error))) => error.to_string(),
-                            Err(_) => format!("no answer within {per_attempt:?}"),
+                            Ok(Err(Attempt::Again(error))) => StoreProblem::Said(error.to_string()),
+                            Err(_) => StoreProblem::NoAnswer {
+                                within: per_attempt,
+                            },
                         };
                     self.reset(endpoint).await;
                     failure
@@ -110,27 +112,9 @@ impl Inner {
     }
 
     pub(super) fn no_answer(&self) -> KeyringError {
-        self.unavailable(format!("no answer within {:?}", self.timeout))
-    }
-
-    /// The same configuration, without the connection, revision or acknowledgement state.
-    pub(super) fn reconfigured(&self) -> Self {
-        Self {
-            name: self.name.clone(),
-            key: self.key.clone(),
-            endpoints: self.endpoints.clone(),
-            user: self.user.clone(),
-            tls: self.tls.clone(),
-            client_cert: self.client_cert,
-            exposures_said: AtomicBool::new(false),
-            timeout: self.timeout,
-            connection: tokio::sync::Mutex::default(),
-            last_revision: AtomicI64::new(0),
-            ack: self
-                .ack
-                .as_ref()
-                .map(|ack| Ack::new(ack.node.clone(), ack.key.clone(), ack.ttl)),
-        }
+        self.unavailable(StoreProblem::NoAnswer {
+            within: self.timeout,
+        })
     }
 
     /// Endpoint `index` as a URL: `host:port` becomes `https://` with TLS options and
@@ -150,7 +134,7 @@ impl Inner {
         (0..self.endpoints.len()).map(|i| self.url(i)).collect()
     }
 
-    pub(super) fn unavailable(&self, reason: String) -> KeyringError {
+    pub(super) fn unavailable(&self, reason: StoreProblem) -> KeyringError {
         KeyringError::Unavailable {
             store: format!("etcd {}", self.key),
             reason,
@@ -212,7 +196,7 @@ impl Inner {
         mut client: Client,
     ) -> Result<Option<(Zeroizing<String>, i64)>, Attempt> {
         let mut response = client.get(self.key.as_str(), None).await?;
-        let done = |reason: String| Attempt::Done(self.unavailable(reason));
+        let done = |reason| Attempt::Done(self.unavailable(reason));
         // Owned, so the value (the keyring's secrets) is wiped when dropped; the copies the
         // transport made on its way in are beyond reach (SECURITY.md says how many remain).
         let Some(kv) = response.take_kvs().pop() else {
@@ -221,13 +205,11 @@ impl Inner {
         let revision = kv.mod_revision();
         let mut value = Zeroizing::new(kv.into_key_value().1);
         if value.len() > MAX_VALUE_LEN {
-            return Err(done(format!(
-                "the value is over the limit of {MAX_VALUE_LEN} bytes"
-            )));
+            return Err(done(StoreProblem::TooLarge { max: MAX_VALUE_LEN }));
         }
         let text = String::from_utf8(std::mem::take(&mut *value)).map_err(|error| {
             drop(Zeroizing::new(error.into_bytes()));
-            done("the value is not UTF-8 text".to_owned())
+            done(StoreProblem::NotUtf8)
         })?;
         Ok(Some((Zeroizing::new(text), revision)))
     }

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use super::EtcdSource;
-use crate::error::KeyringError;
+use super::EtcdSourceBuilder;
+use crate::error::{ConfigProblem, KeyringError};
 use crate::secret::Secret;
 
-impl EtcdSource {
+impl EtcdSourceBuilder {
     /// Applies the etcdctl environment variables that are set:
     ///
     /// - `ETCDCTL_CACERT`: a PEM file of the CA that signed etcd's certificate; connects over
@@ -20,13 +20,13 @@ impl EtcdSource {
     /// - `ETCDCTL_USER` (`name:password`, or `name` with `ETCDCTL_PASSWORD`): etcd's
     ///   user/password authentication.
     ///
-    /// With none set the source is unchanged.
+    /// With none set the configuration is unchanged.
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Unavailable`] naming the variable for a file that cannot be read, a
+    /// [`KeyringError::Config`] naming the variable for a file that cannot be read, a
     /// certificate without its key (or either without a CA), or a user without a password.
-    pub fn with_etcdctl_env(self) -> Result<Self, KeyringError> {
+    pub fn etcdctl_env(self) -> Result<Self, KeyringError> {
         self.with_env(|name| std::env::var_os(name).filter(|value| !value.is_empty()))
     }
 
@@ -34,19 +34,25 @@ impl EtcdSource {
         mut self,
         var: impl Fn(&str) -> Option<OsString>,
     ) -> Result<Self, KeyringError> {
-        let store = format!("etcd {}", self.inner.key);
-        let refuse = |reason: String| KeyringError::Unavailable {
+        let store = format!("etcd keyring {:?}", self.name());
+        let refuse = |problem| KeyringError::Config {
             store: store.clone(),
-            reason,
+            problem,
         };
-        let read = |name: &str| -> Result<Option<Zeroizing<Vec<u8>>>, KeyringError> {
+        let read = |name: &'static str| -> Result<Option<Zeroizing<Vec<u8>>>, KeyringError> {
             let Some(path) = var(name) else {
                 return Ok(None);
             };
             let path = Path::new(&path);
             std::fs::read(path)
                 .map(|bytes| Some(Zeroizing::new(bytes)))
-                .map_err(|e| refuse(format!("{name}: cannot read {}: {e}", path.display())))
+                .map_err(|error| {
+                    refuse(ConfigProblem::UnreadableFile {
+                        var: name,
+                        path: path.to_owned(),
+                        error: std::sync::Arc::new(error),
+                    })
+                })
         };
         let ca = read("ETCDCTL_CACERT")?;
         let cert = read("ETCDCTL_CERT")?;
@@ -55,35 +61,25 @@ impl EtcdSource {
             (Some(cert), Some(key)) => Some((cert.as_slice(), key.as_slice())),
             (None, None) => None,
             _ => {
-                return Err(refuse(
-                    "ETCDCTL_CERT and ETCDCTL_KEY go together: set both or neither".to_owned(),
-                ));
+                return Err(refuse(ConfigProblem::CertWithoutKey));
             }
         };
         match (&ca, client) {
             (Some(ca), client) => self = self.tls(ca, client),
             (None, Some(_)) => {
-                return Err(refuse(
-                    "ETCDCTL_CERT needs ETCDCTL_CACERT, the CA that signed etcd's certificate"
-                        .to_owned(),
-                ));
+                return Err(refuse(ConfigProblem::CertWithoutCa));
             }
             (None, None) => {}
         }
         if let Some(user) = var("ETCDCTL_USER") {
             let user = user
                 .into_string()
-                .map_err(|_| refuse("ETCDCTL_USER is not UTF-8".to_owned()))?;
+                .map_err(|_| refuse(ConfigProblem::NotUtf8("ETCDCTL_USER")))?;
             let (name, password) = match user.split_once(':') {
                 Some((name, password)) => (name.to_owned(), password.as_bytes().to_vec()),
                 None => {
-                    let password = var("ETCDCTL_PASSWORD").ok_or_else(|| {
-                        refuse(
-                            "ETCDCTL_USER names no password: write name:password or set \
-                             ETCDCTL_PASSWORD"
-                                .to_owned(),
-                        )
-                    })?;
+                    let password = var("ETCDCTL_PASSWORD")
+                        .ok_or_else(|| refuse(ConfigProblem::UserWithoutPassword))?;
                     (user, password.into_encoded_bytes())
                 }
             };
@@ -98,15 +94,16 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::source::EtcdSource;
 
     fn apply(vars: &[(&str, &str)]) -> Result<EtcdSource, String> {
         let vars: HashMap<String, OsString> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), OsString::from(v)))
             .collect();
-        EtcdSource::new(["127.0.0.1:2379"], "ring")
-            .unwrap()
+        EtcdSource::builder(["127.0.0.1:2379"], "ring")
             .with_env(|name| vars.get(name).cloned())
+            .and_then(EtcdSourceBuilder::build)
             .map_err(|e| e.to_string())
     }
 
@@ -161,9 +158,6 @@ mod tests {
         assert!(described(&source).contains("\"ops\""));
         let error = apply(&[("ETCDCTL_USER", "ops")]).unwrap_err();
         assert!(error.contains("ETCDCTL_PASSWORD"), "{error}");
-        assert!(
-            error.starts_with("cannot read the keyring from etcd /ring/keyring"),
-            "{error}"
-        );
+        assert!(error.starts_with("etcd keyring \"ring\": "), "{error}");
     }
 }

@@ -13,10 +13,12 @@
 
 mod acks;
 mod client;
+mod config;
 mod env;
 mod watch;
 
 pub use acks::{NodeReport, ReportProblem};
+pub use config::{EtcdSourceBuilder, Exposure};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -26,7 +28,7 @@ use etcd_client::Client;
 
 use super::{Announcement, Changes, KeyringSource, Versioned};
 use crate::clock::Clock;
-use crate::error::{KeyringError, StoreAction};
+use crate::error::{KeyringError, StoreAction, StoreProblem};
 use crate::keyring::Keyring;
 use crate::secret::Secret;
 use acks::Ack;
@@ -86,118 +88,36 @@ struct Endpoint(usize);
 const MAX_VALUE_LEN: usize = Keyring::MAX_FILE_LEN as usize;
 
 impl EtcdSource {
-    /// The keyring `NAME` on the etcd cluster at `endpoints` (`host:port` or URLs).
+    /// Starts configuring the keyring `NAME` on the etcd cluster at `endpoints` (`host:port`
+    /// or URLs). Nothing is checked or connected until [`EtcdSourceBuilder::build`].
+    pub fn builder(
+        endpoints: impl IntoIterator<Item = impl Into<String>>,
+        name: &str,
+    ) -> EtcdSourceBuilder {
+        EtcdSourceBuilder::new(endpoints.into_iter().map(Into::into).collect(), name)
+    }
+
+    /// The keyring `NAME` on the etcd cluster at `endpoints`, with no credentials, TLS or
+    /// acknowledgements: [`EtcdSource::builder`] and `build()`.
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Unavailable`] for a name that is empty or not `[A-Za-z0-9_.-]`, no
-    /// endpoints, or a runtime that cannot start. Connecting happens on first use.
+    /// As [`EtcdSourceBuilder::build`].
     pub fn new(
         endpoints: impl IntoIterator<Item = impl Into<String>>,
         name: &str,
     ) -> Result<Self, KeyringError> {
-        let endpoints: Vec<String> = endpoints.into_iter().map(Into::into).collect();
-        let refuse = |reason: String| KeyringError::Unavailable {
-            store: format!("etcd keyring {name:?}"),
-            reason,
-        };
-        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
-        if name.is_empty() || !name.chars().all(plain) {
-            return Err(refuse(
-                "the name must be 1 or more of A-Z a-z 0-9 _ . -".to_owned(),
-            ));
-        }
-        if endpoints.is_empty() {
-            return Err(refuse("no endpoints".to_owned()));
-        }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("tokenring-etcd")
-            .enable_all()
-            .build()
-            .map_err(|e| refuse(format!("cannot start its runtime: {e}")))?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                name: name.to_owned(),
-                key: format!("/{name}/keyring"),
-                endpoints,
-                user: None,
-                tls: None,
-                client_cert: false,
-                exposures_said: AtomicBool::new(false),
-                timeout: Duration::from_secs(5),
-                connection: tokio::sync::Mutex::default(),
-                last_revision: AtomicI64::new(0),
-                ack: None,
-            }),
-            runtime: Some(runtime),
-        })
+        Self::builder(endpoints, name).build()
     }
 
-    /// `etcd://HOST:PORT[,HOST:PORT…]/NAME`, the form the CLI and the example server take.
+    /// `etcd://HOST:PORT[,HOST:PORT…]/NAME`, the form the CLI and the example server take,
+    /// with no credentials: [`EtcdSourceBuilder::from_url`] and `build()`.
     ///
     /// # Errors
     ///
-    /// [`KeyringError::Unavailable`] for another form, and as [`EtcdSource::new`].
+    /// As [`EtcdSourceBuilder::from_url`] and [`EtcdSourceBuilder::build`].
     pub fn from_url(url: &str) -> Result<Self, KeyringError> {
-        let bad = || KeyringError::Unavailable {
-            store: "etcd".to_owned(),
-            reason: "expected etcd://HOST:PORT[,HOST:PORT…]/NAME".to_owned(),
-        };
-        let rest = url.strip_prefix("etcd://").ok_or_else(bad)?;
-        let (hosts, name) = rest.split_once('/').ok_or_else(bad)?;
-        let endpoints: Vec<&str> = hosts.split(',').filter(|h| !h.is_empty()).collect();
-        if endpoints.is_empty() {
-            return Err(bad());
-        }
-        Self::new(endpoints, name)
-    }
-
-    /// Authenticates as `user` (etcd's user/password auth).
-    #[must_use]
-    pub fn user(mut self, user: impl Into<String>, password: Secret) -> Self {
-        self.inner_mut().user = Some((user.into(), password));
-        self
-    }
-
-    /// Connects over TLS, trusting `ca_pem`; with `client`, also authenticates with that
-    /// certificate and key (PEM).
-    #[must_use]
-    pub fn tls(mut self, ca_pem: &[u8], client: Option<(&[u8], &[u8])>) -> Self {
-        let mut tls = etcd_client::TlsOptions::new()
-            .ca_certificate(etcd_client::Certificate::from_pem(ca_pem));
-        if let Some((cert, key)) = client {
-            tls = tls.identity(etcd_client::Identity::from_pem(cert, key));
-        }
-        let inner = self.inner_mut();
-        inner.tls = Some(tls);
-        inner.client_cert = client.is_some();
-        self
-    }
-
-    /// What in this source's configuration exposes the keyring, for an operator to hear:
-    /// a password sent over plain `http://`, or no credentials at all (if etcd answers such a
-    /// source, it answers anyone who reaches it — who can then rewrite the keyring). Said once
-    /// as a warning by the first good load; the CLI prints them.
-    pub fn exposures(&self) -> Vec<Exposure> {
-        let inner = &self.inner;
-        let mut found = Vec::new();
-        if let Some((user, _)) = &inner.user {
-            let clear: Vec<String> = inner
-                .urls()
-                .into_iter()
-                .filter(|url| url.starts_with("http://"))
-                .collect();
-            if !clear.is_empty() {
-                found.push(Exposure::PasswordInClear {
-                    user: user.clone(),
-                    endpoints: clear,
-                });
-            }
-        } else if !inner.client_cert {
-            found.push(Exposure::NoCredentials);
-        }
-        found
+        EtcdSourceBuilder::from_url(url)?.build()
     }
 
     /// Reads the keyring (validated against `clock`) and the revision to write it back at
@@ -282,13 +202,6 @@ impl EtcdSource {
         .map_err(|e| e.while_doing(StoreAction::WriteKeyring))
     }
 
-    /// How long one request (a read, a connect) may take (5 s unless set).
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.inner_mut().timeout = timeout;
-        self
-    }
-
     /// The keyring's name.
     pub fn name(&self) -> &str {
         &self.inner.name
@@ -298,17 +211,6 @@ impl EtcdSource {
     pub fn key(&self) -> &str {
         &self.inner.key
     }
-
-    /// The configuration, for the setters. Tasks from earlier use (a request just answered,
-    /// an acknowledgement, a watch) may still hold the current one: then the setter applies
-    /// to a fresh copy of the configuration (with no connection or acknowledgement state yet)
-    /// rather than panic.
-    fn inner_mut(&mut self) -> &mut Inner {
-        if Arc::get_mut(&mut self.inner).is_none() {
-            self.inner = Arc::new(self.inner.reconfigured());
-        }
-        Arc::get_mut(&mut self.inner).unwrap_or_else(|| unreachable!("just replaced"))
-    }
 }
 
 impl KeyringSource for EtcdSource {
@@ -317,9 +219,9 @@ impl KeyringSource for EtcdSource {
     }
 
     fn load_revision(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
-        let fetched = self.run(Inner::fetch).and_then(|value| {
-            value.ok_or_else(|| self.inner.unavailable("the key does not exist".to_owned()))
-        });
+        let fetched = self
+            .run(Inner::fetch)
+            .and_then(|value| value.ok_or_else(|| self.inner.unavailable(StoreProblem::Missing)));
         let loaded = fetched.and_then(|(text, revision)| {
             // Refused exactly like a bad file, and the watch resumes after what was read
             // even when it was refused: the next change is what matters.
@@ -349,39 +251,6 @@ impl KeyringSource for EtcdSource {
             .expect("the runtime lives as long as the source");
         let task = runtime.spawn(watch(Arc::clone(&self.inner), changes));
         Ok(Some(Announcement::new(AbortOnDrop(task.abort_handle()))))
-    }
-}
-
-/// What exposes an etcd keyring ([`EtcdSource::exposures`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Exposure {
-    /// A user's password goes to these endpoints over plain `http://`.
-    PasswordInClear {
-        /// The etcd user.
-        user: String,
-        /// The `http://` endpoints.
-        endpoints: Vec<String>,
-    },
-    /// No user and no client certificate: an etcd that answers accepts requests from anyone.
-    NoCredentials,
-}
-
-impl std::fmt::Display for Exposure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::PasswordInClear { user, endpoints } => write!(
-                f,
-                "etcd user {user:?}'s password goes over plain http to {}: anyone on the path \
-                 can read it; use TLS (ETCDCTL_CACERT)",
-                endpoints.join(", ")
-            ),
-            Self::NoCredentials => f.write_str(
-                "no etcd credentials are configured: if etcd answers, it accepts requests \
-                 without authentication, and anyone who reaches it can rewrite the keyring \
-                 (enable etcd auth; docs/ROTATION.md)",
-            ),
-        }
     }
 }
 
@@ -417,25 +286,5 @@ impl std::fmt::Debug for EtcdSource {
             .field("user", &self.inner.user.as_ref().map(|(user, _)| user))
             .field("tls", &self.inner.tls.is_some())
             .finish_non_exhaustive()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A setter after use (here while a watch task holds the configuration) gives a source
-    /// with the new setting instead of panicking.
-    #[test]
-    fn setters_after_use_do_not_panic() {
-        let source = EtcdSource::new(["127.0.0.1:9"], "x").unwrap();
-        let _watching = source.announce(Changes::new(|| {})).unwrap();
-        let source = source
-            .timeout(Duration::from_millis(300))
-            .acknowledge_as("n1", Duration::from_secs(30))
-            .unwrap();
-        assert_eq!(source.inner.timeout, Duration::from_millis(300));
-        assert_eq!(source.key(), "/x/keyring");
-        assert!(source.inner.ack.is_some());
     }
 }
