@@ -37,14 +37,14 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokenring::{FileSource, HotKeyring, TokenOptions, Verifier};
-use tokenring_axum::{JarKeys, Purpose, RotatingJar, Token, TokenRejection};
+use tokenring_axum::{JarConfig, Purpose, RotatingJar, Token, TokenRejection};
 use users::Users;
 
 #[derive(Clone)]
 struct App {
     keyring: HotKeyring,
     verifier: Verifier,
-    cookies: JarKeys,
+    cookies: JarConfig,
     metrics: PrometheusHandle,
     users: std::sync::Arc<Users>,
     /// The purposes `POST /tokens` mints for.
@@ -62,8 +62,8 @@ impl FromRef<App> for Verifier {
 
 /// The session cookie's jar: its own verifier (salt `cookies`), so no API token passes for a
 /// cookie.
-impl FromRef<App> for JarKeys {
-    fn from_ref(app: &App) -> JarKeys {
+impl FromRef<App> for JarConfig {
+    fn from_ref(app: &App) -> JarConfig {
         app.cookies.clone()
     }
 }
@@ -489,7 +489,7 @@ async fn main() -> std::process::ExitCode {
     };
     let app = App {
         verifier: Verifier::new(&keyring, tokenring::Verifier::DEFAULT_SALT),
-        cookies: JarKeys::new(Verifier::new(&keyring, "cookies")),
+        cookies: JarConfig::new(Verifier::new(&keyring, "cookies")),
         keyring: keyring.clone(),
         metrics,
         users,

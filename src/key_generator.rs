@@ -15,7 +15,7 @@ use crate::secret::Secret;
 ///
 /// `generate_key(salt, len)` is HKDF-SHA256 with the master key as input keying material,
 /// the generator's extract salt (empty unless set with
-/// [`KeyGenerator::with_extract_salt`]) and the Rails-style *salt* — the purpose label — as
+/// [`KeyGenerator::new_salted`]) and the Rails-style *salt* — the purpose label — as
 /// HKDF's `info`.
 ///
 /// ```
@@ -43,7 +43,7 @@ impl KeyGenerator {
     ///
     /// [`SecretError::TooShort`] if `master` is shorter than [`Secret::MIN_MASTER_LEN`].
     pub fn new(master: &Secret) -> Result<Self, SecretError> {
-        Self::with_extract_salt(master, &[])
+        Self::new_salted(master, &[])
     }
 
     /// A generator with an explicit HKDF extract salt (RFC 5869 §3.1 recommends a random,
@@ -52,11 +52,24 @@ impl KeyGenerator {
     /// # Errors
     ///
     /// [`SecretError::TooShort`] if `master` is shorter than [`Secret::MIN_MASTER_LEN`].
-    pub fn with_extract_salt(master: &Secret, extract_salt: &[u8]) -> Result<Self, SecretError> {
+    pub fn new_salted(master: &Secret, extract_salt: &[u8]) -> Result<Self, SecretError> {
         master.check_master_len()?;
         Ok(Self {
             hkdf: Hkdf::<Sha256>::new(Some(extract_salt), master.expose()),
         })
+    }
+
+    /// The former name of [`KeyGenerator::new_salted`].
+    ///
+    /// # Errors
+    ///
+    /// As [`KeyGenerator::new_salted`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed new_salted: `with_` names setters only"
+    )]
+    pub fn with_extract_salt(master: &Secret, extract_salt: &[u8]) -> Result<Self, SecretError> {
+        Self::new_salted(master, extract_salt)
     }
 
     /// Derives `len` bytes bound to `salt` (HKDF's `info`).
@@ -124,7 +137,7 @@ mod tests {
         let ikm: Vec<u8> = (0x00..=0x4f).collect();
         let salt: Vec<u8> = (0x60..=0xaf).collect();
         let info: Vec<u8> = (0xb0..=0xff).collect();
-        let generator = KeyGenerator::with_extract_salt(&Secret::from_bytes(ikm), &salt).unwrap();
+        let generator = KeyGenerator::new_salted(&Secret::from_bytes(ikm), &salt).unwrap();
         let okm = generator.generate_key(&info, 82).unwrap();
         assert_eq!(
             okm.expose(),
@@ -157,7 +170,7 @@ mod tests {
         // RFC 5869 §2.2: an absent salt is HashLen zero bytes; `new` must match that.
         let master = Secret::from_bytes([0x0b; 32]);
         let a = KeyGenerator::new(&master).unwrap();
-        let b = KeyGenerator::with_extract_salt(&master, &[0; 32]).unwrap();
+        let b = KeyGenerator::new_salted(&master, &[0; 32]).unwrap();
         assert_eq!(
             a.generate_key(b"x", 32).unwrap(),
             b.generate_key(b"x", 32).unwrap()

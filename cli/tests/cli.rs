@@ -6,36 +6,19 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+use tokenring_test_support::process::{self, Run};
 
 fn tokenring() -> Command {
     Command::cargo_bin("tokenring").unwrap()
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(args: &[&str]) -> Run {
-    let output = tokenring().args(args).output().unwrap();
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    };
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    run
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tokenring"));
+    process::run(command.args(args))
 }
 
 fn ok(args: &[&str]) -> String {
-    let r = run(args);
-    assert_eq!(
-        r.code, 0,
-        "{args:?}\nstdout: {}\nstderr: {}",
-        r.stdout, r.stderr
-    );
-    r.stdout
+    run(args).ok(&format!("{args:?}"))
 }
 
 /// Exit 1 with exactly one line on stderr (besides warnings), containing `why`.
@@ -46,12 +29,8 @@ fn fails(args: &[&str], why: &str) -> String {
         "{args:?}\nstdout: {}\nstderr: {}",
         r.stdout, r.stderr
     );
-    let errors: Vec<&str> = r
-        .stderr
-        .lines()
-        .filter(|l| !l.starts_with("tokenring: warning:"))
-        .collect();
-    assert_eq!(errors.len(), 1, "{:?}", r.stderr);
+    let errors = r.error_lines();
+    assert_eq!(errors.len(), 1, "{args:?}: {:?}", r.stderr);
     assert!(errors[0].starts_with("tokenring: "), "{}", errors[0]);
     assert!(
         errors[0].contains(why),

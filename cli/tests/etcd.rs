@@ -3,16 +3,14 @@
 //! only once every live node holds the key, and `fleet status`.
 #![cfg(feature = "etcd")]
 
-#[path = "../../tests/common/etcd.rs"]
-mod etcd_harness;
-
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use etcd_harness::Etcd;
 use tokenring::HotKeyring;
 use tokenring::hot::WatchMode;
 use tokenring::source::EtcdSourceBuilder;
+use tokenring_test_support::etcd::{self as etcd_harness, Etcd};
+use tokenring_test_support::process;
 
 fn tokenring(args: &[&str]) -> Output {
     tokenring_with(args, &[])
@@ -20,6 +18,22 @@ fn tokenring(args: &[&str]) -> Output {
 
 /// Runs the CLI with `vars` set in its environment (and no etcdctl variables of the caller's).
 fn tokenring_with(args: &[&str], vars: &[(&str, &std::path::Path)]) -> Output {
+    let output = cli(args).envs(vars.iter().copied()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    output
+}
+
+fn ok(args: &[&str]) -> String {
+    process::run(&mut cli(args)).ok(&format!("{args:?}"))
+}
+
+fn fails(args: &[&str], why: &str) -> String {
+    process::run(&mut cli(args)).fails(&format!("{args:?}"), why)
+}
+
+/// The CLI with `args`, without the caller's etcdctl variables.
+fn cli(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tokenring"));
     for name in [
         "ETCDCTL_CACERT",
@@ -29,35 +43,8 @@ fn tokenring_with(args: &[&str], vars: &[(&str, &std::path::Path)]) -> Output {
     ] {
         command.env_remove(name);
     }
-    let output = command
-        .args(args)
-        .envs(vars.iter().copied())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    output
-}
-
-fn ok(args: &[&str]) -> String {
-    let output = tokenring(args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn fails(args: &[&str], why: &str) -> String {
-    let output = tokenring(args);
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(why),
-        "{args:?}: {stderr:?} should say {why:?}"
-    );
-    stderr
+    command.args(args);
+    command
 }
 
 fn ring(etcd: &Etcd, name: &str) -> String {

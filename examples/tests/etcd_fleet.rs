@@ -16,10 +16,7 @@ use serde_json::Value;
 mod common;
 use common::{Server, tokenring, tokenring_command};
 
-#[path = "../../tests/common/etcd.rs"]
-mod etcd_harness;
-
-use etcd_harness::free_port;
+use tokenring_test_support::etcd::{self as etcd_harness, free_port};
 
 /// Three etcd members on loopback, each killed on drop.
 struct Cluster {

@@ -8,7 +8,7 @@
 mod keyring;
 mod scrub;
 mod secret;
-mod token;
+pub(crate) mod token;
 
 pub use crate::algorithm::UnknownAlgorithm;
 pub use keyring::{
@@ -18,7 +18,6 @@ pub use keyring::{
 pub use scrub::ValueShape;
 pub(crate) use scrub::field_name;
 pub use secret::SecretError;
-pub(crate) use token::describe_purpose;
 pub use token::{Malformed, SignError, VerifyError};
 
 use std::fmt;

@@ -49,7 +49,7 @@ impl fmt::Display for KeyState {
 
 /// One key: an id, an algorithm, a master secret and an optional validity window.
 ///
-/// Built with [`Key::new`] and the `with_*` methods; checked when put in a [`Keyring`].
+/// Built with [`Key::new`] and the `with_*` methods; checked when put in a [`Keyring`](super::Keyring).
 #[derive(Clone, Debug)]
 pub struct Key {
     pub(super) id: Arc<str>,

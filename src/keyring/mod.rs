@@ -80,7 +80,7 @@ impl Keyring {
     /// runaway script, and every key costs a derivation per verifier.
     pub const MAX_KEYS: usize = 1024;
 
-    /// The longest keyring file read by default (1 MiB); see [`FileSource::max_bytes`].
+    /// The longest keyring file read by default (1 MiB); see [`FileSource::max_bytes`](crate::FileSource::max_bytes).
     pub const MAX_FILE_LEN: u64 = 1 << 20;
 
     /// Validates `keys` against the system clock.

@@ -134,16 +134,36 @@ impl RailsCookies {
 
     /// Also reads signed cookies of `older` (`cookies_rotations.rotate :signed, …`).
     #[must_use]
-    pub fn rotate_signed(mut self, older: RailsConfig) -> Self {
+    pub fn accept_signed(mut self, older: RailsConfig) -> Self {
         self.signed = self.signed.accept(older);
         self
     }
 
     /// Also reads encrypted cookies of `older` (`cookies_rotations.rotate :encrypted, …`).
     #[must_use]
-    pub fn rotate_encrypted(mut self, older: EncryptorConfig) -> Self {
+    pub fn accept_encrypted(mut self, older: EncryptorConfig) -> Self {
         self.encrypted = self.encrypted.accept(older);
         self
+    }
+
+    /// The former name of [`RailsCookies::accept_signed`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed accept_signed: `accept` is the rotation verb"
+    )]
+    #[must_use]
+    pub fn rotate_signed(self, older: RailsConfig) -> Self {
+        self.accept_signed(older)
+    }
+
+    /// The former name of [`RailsCookies::accept_encrypted`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed accept_encrypted: `accept` is the rotation verb"
+    )]
+    #[must_use]
+    pub fn rotate_encrypted(self, older: EncryptorConfig) -> Self {
+        self.accept_encrypted(older)
     }
 
     /// `cookies.signed[name]`: `value` as the browser sends it (URL-escaped).

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use crate::error::{SharedError, describe_purpose};
+use crate::error::SharedError;
+use crate::error::token::describe_purpose;
 
 /// Why a Rails token was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

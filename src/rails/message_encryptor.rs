@@ -27,6 +27,7 @@ use super::error::{RailsError, ShapeProblem};
 use super::format::{Envelope, JsonStyle, RailsDigest, RailsMac, signed_payload};
 use super::message_verifier::RailsVerified;
 use super::metadata::{self, RailsOptions};
+use super::rotation::open_with_each;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{SecretError, SharedError, SignError};
 use crate::secret::Secret;
@@ -363,11 +364,22 @@ impl RailsEncryptor {
         self
     }
 
-    /// Longest message accepted or made (4096 unless set).
+    /// Longest message accepted or made (4096 unless set), as
+    /// [`VerifierBuilder::max_token_len`](crate::verifier::VerifierBuilder::max_token_len).
     #[must_use]
-    pub fn max_len(mut self, max: usize) -> Self {
+    pub fn max_token_len(mut self, max: usize) -> Self {
         self.max_len = max;
         self
+    }
+
+    /// The former name of [`RailsEncryptor::max_token_len`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed max_token_len, as on every other builder"
+    )]
+    #[must_use]
+    pub fn max_len(self, max: usize) -> Self {
+        self.max_token_len(max)
     }
 
     /// The clock expiry is judged by (the system clock unless set).
@@ -419,34 +431,17 @@ impl RailsEncryptor {
         message: &str,
         purpose: Option<&str>,
     ) -> Result<RailsVerified<T>, RailsError> {
-        if message.len() > self.max_len {
-            return Err(RailsError::TooLarge {
-                len: message.len(),
-                max: self.max_len,
-            });
-        }
-        // Named before any configuration is tried: each would refuse it for its shape.
-        if crate::codec::has_surrounding_whitespace(message.as_bytes()) {
-            return Err(RailsError::Malformed(ShapeProblem::Whitespace));
-        }
-        let mut first_error = None;
-        for (index, config) in self.configs.iter().enumerate() {
-            match config.decrypt(message) {
-                Ok(plaintext) => {
-                    let (value, expires_at) =
-                        metadata::unwrap(&plaintext, purpose, self.clock.now())?;
-                    return Ok(RailsVerified {
-                        value,
-                        config: index,
-                        expires_at,
-                    });
-                }
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
-            }
-        }
-        Err(first_error.unwrap_or(RailsError::Undecryptable))
+        let now = self.clock.now();
+        open_with_each(
+            &self.configs,
+            message,
+            self.max_len,
+            RailsError::Undecryptable,
+            |config| {
+                let plaintext = config.decrypt(message)?;
+                Ok(metadata::unwrap(&plaintext, purpose, now))
+            },
+        )
     }
 }
 

@@ -9,9 +9,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::{RailsError, ShapeProblem};
+use super::error::RailsError;
 use super::format::{Envelope, JsonStyle, RailsDigest, RailsMac, with_signed_payload};
 use super::metadata::{self, RailsOptions};
+use super::rotation::open_with_each;
 use crate::clock::{Clock, SystemClock};
 use crate::error::SignError;
 use crate::keyring::Keyring;
@@ -219,35 +220,17 @@ impl RailsVerifier {
         token: &str,
         purpose: Option<&str>,
     ) -> Result<RailsVerified<T>, RailsError> {
-        if token.len() > self.max_token_len {
-            return Err(RailsError::TooLarge {
-                len: token.len(),
-                max: self.max_token_len,
-            });
-        }
-        // Named before any configuration is tried: each would refuse it for its shape.
-        if crate::codec::has_surrounding_whitespace(token.as_bytes()) {
-            return Err(RailsError::Malformed(ShapeProblem::Whitespace));
-        }
-        let mut first_error = None;
-        for (index, config) in self.configs.iter().enumerate() {
-            let checked = with_signed_payload(config.digest, &config.mac, token, |payload| {
-                metadata::unwrap(payload, purpose, self.clock.now())
-            });
-            match checked {
-                Ok(unwrapped) => {
-                    let (value, expires_at) = unwrapped?;
-                    return Ok(RailsVerified {
-                        value,
-                        config: index,
-                        expires_at,
-                    });
-                }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-        Err(first_error.unwrap_or(RailsError::BadSignature))
+        let now = self.clock.now();
+        open_with_each(
+            &self.configs,
+            token,
+            self.max_token_len,
+            RailsError::BadSignature,
+            |config| {
+                with_signed_payload(config.digest, &config.mac, token, |payload| {
+                    metadata::unwrap(payload, purpose, now)
+                })
+            },
+        )
     }
 }

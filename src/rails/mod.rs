@@ -18,6 +18,7 @@ mod key_generator;
 mod message_encryptor;
 mod message_verifier;
 mod metadata;
+mod rotation;
 mod ruby;
 
 /// The same rule in both places: Rails' `generates_token_for` purpose.

@@ -1,15 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-#[cfg(feature = "etcd")]
-pub mod etcd;
-// One copy of the module: the etcd harness (also compiled alone into other crates) holds it.
-#[cfg(feature = "etcd")]
-#[allow(unused_imports)] // Used by the Rails tests, when `rails` is on too.
-pub use etcd::missing;
-#[cfg(not(feature = "etcd"))]
-pub mod missing;
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -111,4 +102,21 @@ pub fn traced(level: tracing::Level, run: impl FnOnce()) -> String {
     tracing::subscriber::with_default(subscriber, run);
     let bytes = buffer.0.lock().unwrap().clone();
     String::from_utf8(bytes).unwrap()
+}
+
+/// `data` signed as Rails signs it — HMAC over the text (SHA-1, Rails' default, or SHA-256),
+/// lowercase hex — as `data--hex`: for payloads Rails' own API would never produce.
+#[cfg(feature = "rails")]
+pub fn rails_signed(secret: &[u8], sha256: bool, data: &str) -> String {
+    use hmac::{Hmac, KeyInit as _, Mac as _};
+    let tag = if sha256 {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).unwrap();
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    } else {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    };
+    format!("{data}--{}", hex_encode(&tag))
 }

@@ -15,8 +15,8 @@ use tokenring::hot::WatchMode;
 use tokenring::source::{Changes, EtcdSource, EtcdSourceBuilder};
 use tokenring::{HotKeyring, Key, Keyring, KeyringSource, TokenOptions, Verifier};
 
-use crate::common::etcd::Etcd;
 use crate::common::key;
+use tokenring_test_support::etcd::Etcd;
 
 /// Writes into etcd as another client would.
 trait Write {
@@ -82,6 +82,18 @@ fn source(etcd: &Etcd, name: &str) -> EtcdSource {
 
 fn configure(etcd: &Etcd, name: &str) -> EtcdSourceBuilder {
     EtcdSource::builder([etcd.endpoint()], name).timeout(Duration::from_secs(1))
+}
+
+/// A source for keyring `name` on `etcd`, with the client certificate when it runs TLS.
+fn source_with_tls(etcd: &Etcd, name: &str) -> EtcdSourceBuilder {
+    let source = EtcdSource::builder([etcd.endpoint()], name);
+    match etcd.tls() {
+        None => source,
+        Some(certs) => source.tls(
+            &certs.read("ca.pem"),
+            Some((&certs.read("client.pem"), &certs.read("client.key"))),
+        ),
+    }
 }
 
 #[test]
@@ -404,15 +416,13 @@ fn tls_with_client_certificates() {
         return;
     };
     let certs = etcd.certs();
-    let writer = etcd
-        .source_builder("tls")
+    let writer = source_with_tls(&etcd, "tls")
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
     let ring = |keys| Keyring::new(keys).unwrap();
     let first = writer.store(&ring(vec![key("k1", 1)]), None).unwrap();
-    let node = etcd
-        .source_builder("tls")
+    let node = source_with_tls(&etcd, "tls")
         .timeout(Duration::from_secs(5))
         .acknowledge_as("n1", Duration::from_secs(30))
         .build()
@@ -472,7 +482,7 @@ fn tls_with_client_certificates() {
 #[test]
 fn a_retried_write_that_landed_is_not_a_conflict() {
     let Some(etcd) = Etcd::start() else { return };
-    let source = etcd.source("cas");
+    let source = source_with_tls(&etcd, "cas").build().unwrap();
     let one = Keyring::new(vec![key("k1", 1)]).unwrap();
     let first = source.store(&one, None).unwrap();
     assert_eq!(source.store(&one, None).unwrap(), first);

@@ -7,7 +7,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 use tokenring::Secret;
 use tokenring::rails::{PayloadProblem, RailsConfig, RailsDigest, RailsError, RailsVerifier};
@@ -16,18 +15,9 @@ use crate::rails_ruby::{judge, live};
 
 const SECRET: [u8; 32] = [0x5a; 32];
 
-/// `payload` signed as Rails signs it (HMAC-SHA256 over the strict base64, lowercase hex).
+/// `payload` signed as Rails signs it (HMAC-SHA256 over the strict base64).
 fn token(payload: &str) -> String {
-    let data = STANDARD.encode(payload);
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&SECRET).unwrap();
-    mac.update(data.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{data}--{hex}")
+    crate::common::rails_signed(&SECRET, true, &STANDARD.encode(payload))
 }
 
 fn b64(json: &str) -> String {

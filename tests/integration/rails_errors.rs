@@ -4,7 +4,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, KeyInit as _, Mac as _};
 use proptest::prelude::*;
 use serde_json::Value;
 use tokenring::Secret;
@@ -16,17 +15,9 @@ fn verifier() -> RailsVerifier {
     RailsVerifier::new(RailsConfig::new(Secret::from_bytes(SECRET)))
 }
 
-/// `data` signed as Rails would (HMAC-SHA1 over the text, lowercase hex).
+/// `data` signed as Rails would (HMAC-SHA1 over the text).
 fn signed(data: &str) -> String {
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&SECRET).unwrap();
-    mac.update(data.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{data}--{hex}")
+    crate::common::rails_signed(&SECRET, false, data)
 }
 
 fn payload(json: &str) -> String {

@@ -51,7 +51,7 @@ pub fn live() -> bool {
         })
     });
     if !installed {
-        crate::common::missing::missing(
+        tokenring_test_support::missing::missing(
             "Ruby with Rails 6.1 and 7.2 (the judges)",
             "tests/rails/setup.sh installs them",
         );

@@ -16,7 +16,7 @@ use axum_extra::extract::cookie::{Cookie, Key as CookieKey, SignedCookieJar};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde::{Deserialize, Serialize};
 use tokenring::{Key, Keyring, Secret, TokenOptions, Verifier};
-use tokenring_axum::{JarKeys, Purpose, RotatingJar, Token};
+use tokenring_axum::{JarConfig, Purpose, RotatingJar, Token};
 
 #[derive(Serialize, Deserialize)]
 struct Session {
@@ -84,7 +84,7 @@ fn benches(c: &mut Criterion) {
 
     // The jars, on the same session value.
     let mut group = c.benchmark_group("cookie_jar");
-    let keys = JarKeys::new(Verifier::new(keyring, "cookies"));
+    let keys = JarConfig::new(Verifier::new(keyring, "cookies"));
     let cookie_key = CookieKey::from(&[9u8; 64]);
     let lifetime = Duration::from_secs(8 * 3600);
     let ours = RotatingJar::from_headers(&HeaderMap::new(), keys.clone())

@@ -20,9 +20,9 @@ use tokenring::{SignError, TokenOptions, Verifier};
 use crate::rejection::TokenRejection;
 
 /// The jar's verifier and cookie attributes, taken from the router's state
-/// (`JarKeys: FromRef<S>`). Cookies default to `HttpOnly`, `Secure`, `SameSite=Lax`,
+/// (`JarConfig: FromRef<S>`). Cookies default to `HttpOnly`, `Secure`, `SameSite=Lax`,
 /// `Path=/`, with `Max-Age` from each token's expiry; re-issue on rotation is on; no cookie
-/// lives longer than [`JarKeys::DEFAULT_MAX_LIFETIME`] from when it was (re-)signed.
+/// lives longer than [`JarConfig::DEFAULT_MAX_LIFETIME`] from when it was (re-)signed.
 ///
 /// # Security: re-issue and a leaked old key
 ///
@@ -34,7 +34,7 @@ use crate::rejection::TokenRejection;
 /// refused at once), and if re-issue may already have laundered forged sessions, rotate the
 /// current key too (add a new one and revoke the current): see SECURITY.md.
 #[derive(Debug, Clone)]
-pub struct JarKeys {
+pub struct JarConfig {
     verifier: Verifier,
     path: String,
     secure: bool,
@@ -44,8 +44,12 @@ pub struct JarKeys {
     max_lifetime: Duration,
 }
 
-impl JarKeys {
-    /// How long a cookie lives at most unless [`JarKeys::max_lifetime`] says otherwise: 30
+/// The former name of [`JarConfig`] (it holds a verifier and cookie attributes, not keys).
+#[deprecated(since = "0.2.0", note = "renamed JarConfig")]
+pub type JarKeys = JarConfig;
+
+impl JarConfig {
+    /// How long a cookie lives at most unless [`JarConfig::max_lifetime`] says otherwise: 30
     /// days.
     pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
@@ -130,7 +134,7 @@ impl JarKeys {
 /// use std::time::{Duration, SystemTime};
 /// use axum::{Json, Router, http::StatusCode, routing::{get, post}};
 /// use tokenring::{Key, Keyring, Secret, Verifier};
-/// use tokenring_axum::{JarKeys, RotatingJar, TokenRejection};
+/// use tokenring_axum::{JarConfig, RotatingJar, TokenRejection};
 ///
 /// async fn login(jar: RotatingJar) -> Result<RotatingJar, StatusCode> {
 ///     // Fails only when no key signs now.
@@ -144,7 +148,7 @@ impl JarKeys {
 /// }
 ///
 /// let keyring = Keyring::new(vec![Key::new("k1", Secret::from_bytes([7u8; 32]))]).unwrap();
-/// let keys = JarKeys::new(Verifier::new(keyring, "cookies"));
+/// let keys = JarConfig::new(Verifier::new(keyring, "cookies"));
 /// let app: Router = Router::new()
 ///     .route("/login", post(login))
 ///     .route("/me", get(me))
@@ -152,7 +156,7 @@ impl JarKeys {
 /// ```
 #[derive(Debug)]
 pub struct RotatingJar {
-    keys: JarKeys,
+    keys: JarConfig,
     incoming: Vec<(String, String)>,
     // Mutex, not RefCell: `get` takes `&self` and the jar stays `Sync` across awaits.
     outgoing: Mutex<Vec<Cookie<'static>>>,
@@ -161,18 +165,21 @@ pub struct RotatingJar {
 impl<S> FromRequestParts<S> for RotatingJar
 where
     S: Send + Sync,
-    JarKeys: FromRef<S>,
+    JarConfig: FromRef<S>,
 {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_headers(&parts.headers, JarKeys::from_ref(state)))
+        Ok(Self::from_headers(
+            &parts.headers,
+            JarConfig::from_ref(state),
+        ))
     }
 }
 
 impl RotatingJar {
     /// The jar of a request with these headers.
-    pub fn from_headers(headers: &HeaderMap, keys: JarKeys) -> Self {
+    pub fn from_headers(headers: &HeaderMap, keys: JarConfig) -> Self {
         Self {
             keys,
             incoming: cookies(headers).collect(),
@@ -250,7 +257,7 @@ impl RotatingJar {
 
     /// Sets cookie `name` to `value`, signed with the current key for purpose `name`,
     /// expiring (token and cookie both) after `lifetime`, or after the jar's
-    /// [`max_lifetime`](JarKeys::max_lifetime) if that is shorter.
+    /// [`max_lifetime`](JarConfig::max_lifetime) if that is shorter.
     ///
     /// # Errors
     ///

@@ -17,7 +17,9 @@ mod jar;
 mod rejection;
 mod token;
 
-pub use jar::{JarKeys, RotatingJar};
+#[allow(deprecated)]
+pub use jar::JarKeys;
+pub use jar::{JarConfig, RotatingJar};
 pub use rejection::TokenRejection;
 pub use token::{Purpose, Token, TokenSource};
 

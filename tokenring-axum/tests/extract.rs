@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use tokenring::clock::ManualClock;
 use tokenring::{Key, Keyring, Secret, TokenOptions, Verifier};
-use tokenring_axum::{JarKeys, Purpose, RotatingJar, Token, TokenRejection, TokenSource};
+use tokenring_axum::{JarConfig, Purpose, RotatingJar, Token, TokenRejection, TokenSource};
 use tower::ServiceExt as _;
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -42,7 +42,7 @@ impl Purpose for Remembered {
 #[derive(Clone)]
 struct App {
     api: Verifier,
-    jar: JarKeys,
+    jar: JarConfig,
 }
 
 impl FromRef<App> for Verifier {
@@ -51,8 +51,8 @@ impl FromRef<App> for Verifier {
     }
 }
 
-impl FromRef<App> for JarKeys {
-    fn from_ref(app: &App) -> JarKeys {
+impl FromRef<App> for JarConfig {
+    fn from_ref(app: &App) -> JarConfig {
         app.jar.clone()
     }
 }
@@ -110,7 +110,7 @@ fn router(keyring: Arc<Keyring>, reissue: bool) -> (Router, Verifier, Verifier) 
     let cookies = Verifier::new(keyring, "cookies");
     let app = App {
         api: api.clone(),
-        jar: JarKeys::new(cookies.clone()).reissue(reissue),
+        jar: JarConfig::new(cookies.clone()).reissue(reissue),
     };
     let router = Router::new()
         .route("/protected", get(protected))
@@ -477,7 +477,7 @@ async fn reissue_never_extends_trust_past_a_revocation() {
                 Keyring::new(vec![Key::new("a", Secret::from_bytes([5u8; 32]))]).unwrap(),
                 "api",
             ),
-            jar: JarKeys::new(cookies.clone()).max_lifetime(max),
+            jar: JarConfig::new(cookies.clone()).max_lifetime(max),
         };
         let router = Router::new()
             .route("/login", post(login))

@@ -84,13 +84,14 @@ pub(super) fn encrypt(args: &EncryptArgs) -> Result<(), Failure> {
         .config(&args.key)?
         .envelope(args.mint.envelope())
         .json(args.mint.json);
-    let encryptor = RailsEncryptor::new(config).max_len(args.key.max_len);
+    let encryptor = RailsEncryptor::new(config).max_token_len(args.key.max_len);
     out(encryptor.encrypt(&value, args.mint.options(args.key.purpose.as_deref()))?)
 }
 
 pub(super) fn decrypt(args: &DecryptArgs) -> Result<(), Failure> {
     let message = args.key.token(&args.message)?;
-    let encryptor = RailsEncryptor::new(args.cipher.config(&args.key)?).max_len(args.key.max_len);
+    let encryptor =
+        RailsEncryptor::new(args.cipher.config(&args.key)?).max_token_len(args.key.max_len);
     let decrypted = encryptor
         .decrypt::<Value>(&message, args.key.purpose.as_deref())
         .map_err(|e| Failure::new(format!("message rejected: {e}")))?;

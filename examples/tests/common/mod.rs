@@ -31,13 +31,7 @@ pub fn tokenring_command() -> Command {
 
 /// Runs `tokenring ARGS`, asserting it succeeds; its standard output.
 pub fn tokenring(args: &[&str]) -> String {
-    let output = tokenring_command().args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    tokenring_test_support::process::run(tokenring_command().args(args)).ok(&format!("{args:?}"))
 }
 
 /// An example server process, killed on drop.

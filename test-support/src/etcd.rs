@@ -1,9 +1,7 @@
 //! A real etcd for the tests: one member on free loopback ports with a temporary data
-//! directory, killed on drop. Shared by the library's and the CLI's tests.
-#![allow(dead_code)]
+//! directory, killed on drop; certificates for running it over TLS; etcd's JSON gateway.
 
-#[path = "missing.rs"]
-pub mod missing;
+use crate::missing;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -174,6 +172,11 @@ impl Etcd {
     /// One that clients reach over TLS only, with a certificate signed by [`Certs`]' CA.
     pub fn start_tls() -> Option<Self> {
         etcd_binary()?;
+        // How readiness is asked over TLS.
+        if Command::new("curl").arg("--version").output().is_err() {
+            missing::missing("curl", "apt-get install curl");
+            return None;
+        }
         Some(Self::spawned(Some(Certs::new()?)))
     }
 
@@ -193,21 +196,9 @@ impl Etcd {
         self.tls.as_ref().expect("started with start_tls")
     }
 
-    /// A source for keyring `name` here, with the client certificate when it runs TLS.
-    pub fn source(&self, name: &str) -> tokenring::source::EtcdSource {
-        self.source_builder(name).build().unwrap()
-    }
-
-    /// [`Etcd::source`], still to configure.
-    pub fn source_builder(&self, name: &str) -> tokenring::source::EtcdSourceBuilder {
-        let source = tokenring::source::EtcdSource::builder([self.endpoint()], name);
-        match &self.tls {
-            None => source,
-            Some(certs) => source.tls(
-                &certs.read("ca.pem"),
-                Some((&certs.read("client.pem"), &certs.read("client.key"))),
-            ),
-        }
+    /// Its certificates, when it runs TLS.
+    pub fn tls(&self) -> Option<&Certs> {
+        self.tls.as_ref()
     }
 
     pub fn endpoint(&self) -> String {
@@ -271,12 +262,25 @@ impl Etcd {
         self.spawn();
     }
 
-    /// Whether it answers (a read of the fleet under any name).
+    /// Whether it answers a read: etcd's JSON gateway over plain HTTP, and its health check
+    /// through `curl` (with the client certificate) over TLS.
     fn answers(&self) -> bool {
-        self.source_builder("ready")
-            .timeout(Duration::from_millis(500))
-            .build()
-            .is_ok_and(|source| source.nodes().is_ok())
+        match &self.tls {
+            None => gateway(&self.endpoint(), "/v3/kv/range", r#"{"key":"cmVhZHk="}"#)
+                .is_some_and(|response| response.starts_with("HTTP/1.1 200")),
+            Some(certs) => Command::new("curl")
+                .args(["--silent", "--fail", "--max-time", "1", "--cacert"])
+                .arg(certs.path("ca.pem"))
+                .arg("--cert")
+                .arg(certs.path("client.pem"))
+                .arg("--key")
+                .arg(certs.path("client.key"))
+                .arg(format!("https://{}/health", self.endpoint()))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success()),
+        }
     }
 }
 

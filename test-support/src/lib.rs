@@ -1,0 +1,10 @@
+//! What tokenring's test suites share (the library's, the CLI's, the example services'):
+//! a real etcd on loopback ([`etcd`]), running a command and judging its exit and output
+//! ([`process`]), and what a test does when a program it needs is missing ([`missing`]).
+//!
+//! Not published. It does not depend on tokenring, so each suite builds its sources and
+//! verifiers itself, with the features it is compiled with.
+
+pub mod etcd;
+pub mod missing;
+pub mod process;
