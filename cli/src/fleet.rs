@@ -3,23 +3,21 @@
 
 use crate::Failure;
 use crate::new_key::NewKeyArgs;
-use crate::ring::Ring;
+use crate::ring::{Ring, RingArg};
 
 /// `tokenring fleet …`.
 #[derive(clap::Subcommand)]
 pub(crate) enum FleetCommand {
     /// Each node's acknowledged revision, keys and last error (etcd keyrings).
     Status {
-        /// The keyring: etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = crate::ring::parse_ring)]
-        ring: Ring,
+        #[command(flatten)]
+        ring: RingArg,
     },
     /// Create (or update) node NODE's etcd user and role: it may read the keyring and write
     /// its own report, nothing else (run with etcd's root credentials in ETCDCTL_USER).
     Grant {
-        /// The keyring: etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = crate::ring::parse_ring)]
-        ring: Ring,
+        #[command(flatten)]
+        ring: RingArg,
         /// The node's id, as it acknowledges (--node-id).
         #[arg(value_name = "NODE")]
         node: String,
@@ -32,12 +30,12 @@ pub(crate) enum FleetCommand {
 
 pub(crate) fn run(command: FleetCommand) -> Result<(), Failure> {
     match command {
-        FleetCommand::Status { ring } => status(&ring),
+        FleetCommand::Status { ring } => status(&ring.ring),
         FleetCommand::Grant {
             ring,
             node,
             password_file,
-        } => grant(&ring, &node, &password_file),
+        } => grant(&ring.ring, &node, &password_file),
     }
 }
 
@@ -81,8 +79,8 @@ mod with_etcd {
     use tokenring::source::{EtcdSource, NodeReport};
 
     use super::{Failure, NewKeyArgs, Ring};
-    use crate::keyring_cmd::refused;
     use crate::new_key::new_key;
+    use crate::output::refused;
     use crate::{format_time, out};
 
     /// A pending key waits this long for promotion at most; in practice it is promoted (or

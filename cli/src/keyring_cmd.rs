@@ -6,20 +6,20 @@
 use std::time::{Duration, SystemTime};
 
 use clap::Subcommand;
-use tokenring::rotation::{self, RotationError};
-use tokenring::{Key, KeyState, Keyring, KeyringError};
+use tokenring::rotation;
+use tokenring::{Key, KeyState, Keyring};
 
 use crate::new_key::{NewKeyArgs, new_key};
-use crate::ring::{Ring, parse_ring};
+use crate::output::refused;
+use crate::ring::{Ring, RingArg};
 use crate::{Failure, format_time, out, parse_duration, parse_time, resolve_time};
 
 #[derive(Subcommand)]
 pub(crate) enum KeyringCommand {
     /// Create a keyring file with one new active key.
     Init {
-        /// The keyring to create: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
         #[command(flatten)]
         key: NewKeyArgs,
         /// Replace an existing file (its keys are lost).
@@ -29,9 +29,8 @@ pub(crate) enum KeyringCommand {
     /// Add a new key at the top of the keyring. Give it a future activation so every node
     /// has it before any node signs with it.
     Add {
-        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
         #[command(flatten)]
         key: NewKeyArgs,
         /// Start signing this long from now (e.g. 1h); it verifies at once.
@@ -61,9 +60,8 @@ pub(crate) enum KeyringCommand {
     /// Set when a key stops verifying: at least the longest token lifetime from now.
     #[command(group(clap::ArgGroup::new("when").required(true).args(["expires_in", "expires_at"])))]
     Retire {
-        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
         /// The key to retire.
         key_id: String,
         /// Stop verifying this long from now (e.g. 7d).
@@ -75,38 +73,33 @@ pub(crate) enum KeyringCommand {
     },
     /// Disable a key at once: every token it signed is rejected. For compromised keys.
     Revoke {
-        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
         /// The key to revoke.
         key_id: String,
     },
     /// Remove expired keys (and, with --revoked, disabled ones).
     Prune {
-        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
         /// Also remove revoked keys (their tokens then fail as "unknown key").
         #[arg(long)]
         revoked: bool,
     },
     /// Show every key and its state now.
     List {
-        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
     },
     /// Validate a keyring file; exit 1 if a server would refuse it.
     Check {
-        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
     },
     /// Watch a keyring file as a server would and print each reload and each refused file.
     Watch {
-        /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
-        #[arg(value_name = "RING", value_parser = parse_ring)]
-        file: Ring,
+        #[command(flatten)]
+        file: RingArg,
         /// Poll at this interval instead of using file-system events (e.g. 500ms; at
         /// least 100ms).
         #[arg(long, value_parser = parse_poll_interval)]
@@ -130,7 +123,7 @@ fn parse_poll_interval(text: &str) -> Result<Duration, String> {
 
 pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
     match command {
-        KeyringCommand::Init { file, key, force } => init(&file, &key, force),
+        KeyringCommand::Init { file, key, force } => init(&file.ring, &key, force),
         KeyringCommand::Add {
             file,
             key,
@@ -139,25 +132,25 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
             activate_when_converged: true,
             timeout,
             min_nodes,
-        } => crate::fleet::add_when_converged(&file, &key, timeout, min_nodes),
+        } => crate::fleet::add_when_converged(&file.ring, &key, timeout, min_nodes),
         KeyringCommand::Add {
             file,
             key,
             activates_in,
             activates_at,
             ..
-        } => add(&file, &key, activates_in, activates_at),
+        } => add(&file.ring, &key, activates_in, activates_at),
         KeyringCommand::Retire {
             file,
             key_id,
             expires_in,
             expires_at,
-        } => retire(&file, &key_id, expires_in, expires_at),
-        KeyringCommand::Revoke { file, key_id } => revoke(&file, &key_id),
-        KeyringCommand::Prune { file, revoked } => prune(&file, revoked),
-        KeyringCommand::List { file } => list(&file),
-        KeyringCommand::Check { file } => check(&file),
-        KeyringCommand::Watch { file, poll, count } => watch(&file, poll, count),
+        } => retire(&file.ring, &key_id, expires_in, expires_at),
+        KeyringCommand::Revoke { file, key_id } => revoke(&file.ring, &key_id),
+        KeyringCommand::Prune { file, revoked } => prune(&file.ring, revoked),
+        KeyringCommand::List { file } => list(&file.ring),
+        KeyringCommand::Check { file } => check(&file.ring),
+        KeyringCommand::Watch { file, poll, count } => watch(&file.ring, poll, count),
     }
 }
 
@@ -332,17 +325,6 @@ fn check(file: &Ring) -> Result<(), Failure> {
         count(KeyState::Expired),
         count(KeyState::Disabled),
     ))
-}
-
-/// A refused rotation, as the CLI says it: nothing was written.
-pub(crate) fn refused(error: RotationError) -> Failure {
-    match error {
-        unknown @ RotationError::UnknownKey { .. } => Failure::new(unknown.to_string()),
-        RotationError::Invalid(err @ KeyringError::NoUsableKey) => Failure::new(format!(
-            "refused, the file is unchanged: {err}; add a new key first"
-        )),
-        other => Failure::new(format!("refused, the file is unchanged: {other}")),
-    }
 }
 
 fn watch(file: &Ring, poll: Option<Duration>, count: Option<u64>) -> Result<(), Failure> {

@@ -18,6 +18,14 @@ pub(crate) enum Ring {
     Etcd(String),
 }
 
+/// The `RING` argument of every keyring command, written once.
+#[derive(clap::Args)]
+pub(crate) struct RingArg {
+    /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+    #[arg(value_name = "RING", value_parser = parse_ring)]
+    pub(crate) ring: Ring,
+}
+
 /// Parses a `RING` argument: `etcd://…` or a file path.
 pub(crate) fn parse_ring(text: &str) -> Result<Ring, String> {
     if text.starts_with("etcd://") {
