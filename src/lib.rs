@@ -84,25 +84,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// Bottom to top: each module imports only from those above it in this list.
-mod algorithm;
-pub mod clock;
-mod codec;
-pub mod error;
-#[cfg(feature = "hot")]
-pub mod hot;
-pub mod inspect;
-mod key_generator;
+// Bottom to top: each module imports only from those above it in this list (checked in CI by
+// tests/imports.py).
 mod key_id_grammar;
-pub mod keyring;
-#[cfg(feature = "rails")]
-pub mod rails;
-pub mod record;
-pub mod rotation;
+pub mod clock;
+mod algorithm;
+pub mod error;
 mod secret;
+mod key_generator;
+pub mod keyring;
+pub mod rotation;
 pub mod source;
 pub mod telemetry;
+#[cfg(feature = "hot")]
+pub mod hot;
+mod codec;
 pub mod verifier;
+pub mod record;
+pub mod inspect;
+#[cfg(feature = "rails")]
+pub mod rails;
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot (with the
 /// features they use, as in CI's `--all-features`).
