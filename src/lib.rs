@@ -66,6 +66,7 @@
 //! | [`verifier`] | options, builders, the registry's configuration |
 //! | [`record`] | signed ids and tokens for records; finder outcomes |
 //! | [`inspect`] | decoding without verifying |
+//! | `jose` (feature `jose`) | Ed25519 and P-256 keys, JWS compact tokens, JWKS |
 //! | `rails` (feature `rails`) | Rails wire compatibility |
 //!
 //! The guides are in [`docs`].
@@ -78,6 +79,7 @@
 //! - `etcd`: keyrings on etcd (`source::EtcdSource`), watched and acknowledged; implies
 //!   `hot`.
 //! - `metrics`: counters and gauges through the `metrics` facade (`telemetry`).
+//! - `jose`: public-key tokens (`jose`): Ed25519 and P-256 keys, JWS, JWKS.
 //!
 //! The `tokenring` command-line tool is the `tokenring-cli` package of this workspace.
 
@@ -99,6 +101,8 @@ pub mod telemetry;
 #[cfg(feature = "hot")]
 pub mod hot;
 mod codec;
+#[cfg(feature = "jose")]
+pub mod jose;
 pub mod verifier;
 pub mod record;
 pub mod inspect;

@@ -2,7 +2,8 @@
 # Installs every program the tests talk to (Debian, as root): etcd and openssl (the etcd
 # tests, TLS included), curl (the README's server walk-through), and Ruby with Rails 6.1 and
 # 7.2 (the Rails judges, tests/rails/setup.sh). What is installed already is left alone; it
-# prints nothing on success. .ci/run runs exactly this before the tests.
+# prints nothing on success. .ci/run runs exactly this before the tests. PyJWT for the JWS
+# tests: tests/jose/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
@@ -18,3 +19,5 @@ fi
 # Debian's package may start a system etcd; the tests start their own on free ports.
 
 tests/rails/setup.sh
+
+tests/jose/setup.sh

@@ -31,12 +31,17 @@ pub enum SecretError {
     /// The operating system's random number generator failed.
     #[error("the system random number generator failed: {0}")]
     Random(#[source] SharedError<std::io::Error>),
-    /// A cipher key of the wrong size (AES-256 takes exactly 32 bytes).
-    #[error("secret is {len} bytes; the cipher takes exactly {expected}")]
+    /// A key of the wrong size (AES-256 takes exactly 32 bytes, an Ed25519 seed or a P-256
+    /// scalar too).
+    #[error("secret is {len} bytes; the algorithm takes exactly {expected}")]
     WrongLength {
         /// Bytes given.
         len: usize,
-        /// Bytes the cipher takes.
+        /// Bytes the algorithm takes.
         expected: usize,
     },
+    /// Bytes that are no key of the curve (a P-256 scalar out of range, a point off the
+    /// curve, an Ed25519 key of small order).
+    #[error("not a valid key for the algorithm")]
+    InvalidKey,
 }

@@ -10,6 +10,8 @@ mod common;
 mod etcd;
 #[cfg(feature = "hot")]
 mod http_source;
+#[cfg(feature = "jose")]
+mod jose;
 mod keyring;
 #[cfg(feature = "rails")]
 mod rails_corners;

@@ -273,7 +273,7 @@ fn rails_encrypt_and_decrypt() {
     assert_eq!(read.value, 7);
     fails(
         &["rails", "encrypt", "--secret", "00112233", "1"],
-        "secret is 4 bytes; the cipher takes exactly 32",
+        "secret is 4 bytes; the algorithm takes exactly 32",
     );
     fails(
         &[

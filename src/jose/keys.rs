@@ -1,0 +1,239 @@
+//! Ed25519 and P-256 keys: a signing key (private, zeroized on drop, never printed) and the
+//! public key that verifies its signatures.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ed25519_dalek::Signer as _;
+use p256::ecdsa::signature::Verifier as _;
+
+use crate::error::SecretError;
+use crate::secret::Secret;
+
+/// A JOSE signature algorithm tokenring signs and verifies with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JoseAlgorithm {
+    /// Ed25519 (RFC 8037's `EdDSA` with `crv: Ed25519`).
+    EdDsa,
+    /// ECDSA on P-256 with SHA-256 (RFC 7518's `ES256`).
+    Es256,
+}
+
+impl JoseAlgorithm {
+    /// The JOSE name: `EdDSA` or `ES256`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::EdDsa => "EdDSA",
+            Self::Es256 => "ES256",
+        }
+    }
+}
+
+impl fmt::Display for JoseAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl FromStr for JoseAlgorithm {
+    type Err = crate::error::UnknownAlgorithm;
+
+    /// Exact names only, as in keyring files.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "EdDSA" => Ok(Self::EdDsa),
+            "ES256" => Ok(Self::Es256),
+            _ => Err(crate::error::UnknownAlgorithm),
+        }
+    }
+}
+
+/// A private key that signs JWS. Zeroized on drop (by the curve crates); `Debug` shows the
+/// algorithm and public key only.
+#[derive(Clone)]
+pub struct SigningKey(Signing);
+
+#[derive(Clone)]
+enum Signing {
+    Ed25519(ed25519_dalek::SigningKey),
+    P256(p256::ecdsa::SigningKey),
+}
+
+/// A public key that verifies JWS. Holds nothing secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicKey(Public);
+
+#[derive(Clone, PartialEq, Eq)]
+enum Public {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    P256(p256::ecdsa::VerifyingKey),
+}
+
+/// The length of a private key's bytes for both curves: an Ed25519 seed, a P-256 scalar.
+pub(crate) const PRIVATE_KEY_LEN: usize = 32;
+/// The length of a signature for both algorithms: Ed25519's, and ES256's `r || s`.
+pub(crate) const SIGNATURE_LEN: usize = 64;
+
+impl SigningKey {
+    /// A new random key for `algorithm`, from the operating system's generator.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::Random`] if the generator fails.
+    pub fn generate(algorithm: JoseAlgorithm) -> Result<Self, SecretError> {
+        loop {
+            let bytes = Secret::random(PRIVATE_KEY_LEN)?;
+            // A P-256 scalar must be below the group order: a random one is, but for a
+            // chance of about 2^-32; draw again then.
+            if let Ok(key) = Self::from_bytes(algorithm, &bytes) {
+                return Ok(key);
+            }
+        }
+    }
+
+    /// The key whose private bytes are `bytes`: an Ed25519 seed (RFC 8032), or a P-256 scalar
+    /// (big-endian), 32 bytes each.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::WrongLength`] for another length; [`SecretError::InvalidKey`] for a
+    /// P-256 scalar that is zero or not below the group order.
+    pub fn from_bytes(algorithm: JoseAlgorithm, bytes: &Secret) -> Result<Self, SecretError> {
+        let raw: &[u8; PRIVATE_KEY_LEN] =
+            bytes
+                .expose()
+                .try_into()
+                .map_err(|_| SecretError::WrongLength {
+                    len: bytes.len(),
+                    expected: PRIVATE_KEY_LEN,
+                })?;
+        Ok(Self(match algorithm {
+            JoseAlgorithm::EdDsa => Signing::Ed25519(ed25519_dalek::SigningKey::from_bytes(raw)),
+            JoseAlgorithm::Es256 => Signing::P256(
+                p256::ecdsa::SigningKey::from_slice(raw).map_err(|_| SecretError::InvalidKey)?,
+            ),
+        }))
+    }
+
+    /// The private bytes, as [`SigningKey::from_bytes`] takes them (zeroized on drop).
+    pub fn to_bytes(&self) -> Secret {
+        match &self.0 {
+            Signing::Ed25519(key) => Secret::from_bytes(key.to_bytes()),
+            Signing::P256(key) => Secret::from_bytes(<[u8; 32]>::from(key.to_bytes())),
+        }
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> JoseAlgorithm {
+        match &self.0 {
+            Signing::Ed25519(_) => JoseAlgorithm::EdDsa,
+            Signing::P256(_) => JoseAlgorithm::Es256,
+        }
+    }
+
+    /// The public key that verifies this key's signatures.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey(match &self.0 {
+            Signing::Ed25519(key) => Public::Ed25519(key.verifying_key()),
+            Signing::P256(key) => Public::P256(*key.verifying_key()),
+        })
+    }
+
+    /// The raw signature over `message`: Ed25519's, or ES256's `r || s` with a low `S`
+    /// (deterministic, RFC 6979). [`crate::jose::sign`] makes a token of it.
+    pub fn sign(&self, message: &[u8]) -> [u8; SIGNATURE_LEN] {
+        match &self.0 {
+            Signing::Ed25519(key) => key.sign(message).to_bytes(),
+            Signing::P256(key) => {
+                let signature: p256::ecdsa::Signature = key.sign(message);
+                let signature = signature.normalize_s().unwrap_or(signature);
+                signature.to_bytes().into()
+            }
+        }
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("algorithm", &self.algorithm())
+            .field("public_key", &self.public_key())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PublicKey {
+    /// The public key encoded as `bytes`: 32 bytes for Ed25519 (RFC 8032), a SEC1 point for
+    /// P-256 (65 bytes uncompressed, or 33 compressed).
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::InvalidKey`] for bytes that are no key of the curve, and — Ed25519 — for
+    /// a small-order point, which would verify forged signatures.
+    pub fn from_bytes(algorithm: JoseAlgorithm, bytes: &[u8]) -> Result<Self, SecretError> {
+        Ok(Self(match algorithm {
+            JoseAlgorithm::EdDsa => {
+                let raw: &[u8; 32] = bytes.try_into().map_err(|_| SecretError::InvalidKey)?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(raw)
+                    .map_err(|_| SecretError::InvalidKey)?;
+                if key.is_weak() {
+                    return Err(SecretError::InvalidKey);
+                }
+                Public::Ed25519(key)
+            }
+            JoseAlgorithm::Es256 => Public::P256(
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+                    .map_err(|_| SecretError::InvalidKey)?,
+            ),
+        }))
+    }
+
+    /// The key's bytes as [`PublicKey::from_bytes`] takes them (P-256: uncompressed).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match &self.0 {
+            Public::Ed25519(key) => key.to_bytes().to_vec(),
+            Public::P256(key) => key.to_encoded_point(false).as_bytes().to_vec(),
+        }
+    }
+
+    /// The algorithm.
+    pub fn algorithm(&self) -> JoseAlgorithm {
+        match &self.0 {
+            Public::Ed25519(_) => JoseAlgorithm::EdDsa,
+            Public::P256(_) => JoseAlgorithm::Es256,
+        }
+    }
+
+    /// Whether the raw `signature` is this key's over `message`: Ed25519 strictly; ES256 as
+    /// `r || s`, either `S`. [`crate::jose::verify`] checks a whole token.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.0 {
+            Public::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
+            Public::P256(key) => p256::ecdsa::Signature::from_slice(signature)
+                .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
+        }
+    }
+
+    /// The JWK coordinates: `x` (and `y` for P-256), unpadded base64url.
+    pub(crate) fn coordinates(&self) -> (Vec<u8>, Option<Vec<u8>>) {
+        match &self.0 {
+            Public::Ed25519(key) => (key.to_bytes().to_vec(), None),
+            Public::P256(key) => {
+                let point = key.to_encoded_point(false);
+                let x = point.x().map(|x| x.to_vec()).unwrap_or_default();
+                let y = point.y().map(|y| y.to_vec());
+                (x, y)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.to_bytes());
+        write!(f, "PublicKey({} {bytes})", self.algorithm())
+    }
+}

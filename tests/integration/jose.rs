@@ -1,0 +1,369 @@
+//! Public-key tokens (feature `jose`): keys, JWS and JWKS against RFC 8037's vector, every
+//! security rule, a tamper sweep, and PyJWT — a JOSE library nobody here wrote — verifying
+//! what tokenring mints and minting what tokenring verifies.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use tokenring::Secret;
+use tokenring::error::SecretError;
+use tokenring::jose::{self, JoseAlgorithm, Jwk, JwsError, PublicKey, SigningKey};
+
+const MAX: usize = 4096;
+const ALGORITHMS: [JoseAlgorithm; 2] = [JoseAlgorithm::EdDsa, JoseAlgorithm::Es256];
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn verify_with(token: &str, kid: &str, key: &PublicKey) -> Result<Vec<u8>, JwsError> {
+    jose::verify(token, MAX, |k| (k == kid).then_some(key)).map(|(_, claims)| claims)
+}
+
+/// RFC 8037 A.1–A.4: the Ed25519 key, its public key, and the signature over the example's
+/// signing input (Ed25519 is deterministic, so ours must be the RFC's byte for byte).
+#[test]
+fn rfc_8037_ed25519_vector() {
+    let seed = URL_SAFE_NO_PAD
+        .decode("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A")
+        .unwrap();
+    let key = SigningKey::from_bytes(JoseAlgorithm::EdDsa, &Secret::from_bytes(seed)).unwrap();
+    let jwk = Jwk::public("k", &key.public_key());
+    assert_eq!(jwk.x, "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+    assert_eq!((jwk.kty.as_str(), jwk.crv.as_str()), ("OKP", "Ed25519"));
+    let input = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
+    let expected = URL_SAFE_NO_PAD
+        .decode("hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg")
+        .unwrap();
+    assert_eq!(key.sign(input.as_bytes()).as_slice(), expected.as_slice());
+    let public = Jwk::public("k", &key.public_key()).to_public_key().unwrap();
+    assert!(public.verify(input.as_bytes(), &expected));
+    // The RFC's header names no key: as a token it is refused for that, before any check.
+    let rfc_token = format!("{input}.{}", b64(&expected));
+    assert_eq!(
+        verify_with(&rfc_token, "k", &public),
+        Err(JwsError::MissingKeyId)
+    );
+}
+
+#[test]
+fn both_algorithms_round_trip_and_keys_survive_their_bytes() {
+    for algorithm in ALGORITHMS {
+        let key = SigningKey::generate(algorithm).unwrap();
+        let again = SigningKey::from_bytes(algorithm, &key.to_bytes()).unwrap();
+        assert_eq!(again.public_key(), key.public_key());
+        let public = PublicKey::from_bytes(algorithm, &key.public_key().to_bytes()).unwrap();
+        let token = jose::sign("k1", &key, br#"{"dat":1}"#);
+        assert_eq!(verify_with(&token, "k1", &public).unwrap(), br#"{"dat":1}"#);
+        // Debug never shows the private key.
+        let debug = format!("{key:?}");
+        assert!(!debug.contains(&b64(key.to_bytes().expose())), "{debug}");
+        let jwk = Jwk::public("k1", &public);
+        assert_eq!(jwk.to_public_key().unwrap(), public);
+    }
+}
+
+/// Every byte of header, claims and signature changed, one at a time, to every other
+/// base64url character: never accepted.
+#[test]
+fn tamper_sweep() {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for algorithm in ALGORITHMS {
+        let key = SigningKey::generate(algorithm).unwrap();
+        let public = key.public_key();
+        let token = jose::sign("k1", &key, br#"{"dat":"x","pur":"login"}"#);
+        for i in 0..token.len() {
+            if token.as_bytes()[i] == b'.' {
+                continue;
+            }
+            for &c in ALPHABET.iter().step_by(7) {
+                if c == token.as_bytes()[i] {
+                    continue;
+                }
+                let mut bytes = token.clone().into_bytes();
+                bytes[i] = c;
+                let tampered = String::from_utf8(bytes).unwrap();
+                assert!(
+                    verify_with(&tampered, "k1", &public).is_err(),
+                    "{algorithm}: byte {i} -> {}",
+                    c as char
+                );
+            }
+        }
+    }
+}
+
+/// The algorithm comes from the key: `none`, HS256 keyed with the public key's bytes, and the
+/// other curve's name are refused before any signature check; so are `crit` and a header
+/// without `kid`; an unknown `kid` names no key.
+#[test]
+fn the_header_never_chooses() {
+    use hmac::{Hmac, KeyInit as _, Mac as _};
+    let key = SigningKey::generate(JoseAlgorithm::EdDsa).unwrap();
+    let public = key.public_key();
+    let claims = b64(br#"{"dat":"admin"}"#);
+    let forged = |header: Value, signature: &[u8]| {
+        let header = b64(header.to_string().as_bytes());
+        format!("{header}.{claims}.{}", b64(signature))
+    };
+    let mismatch = Err(JwsError::AlgorithmMismatch {
+        key_id: "k1".to_owned(),
+        expected: JoseAlgorithm::EdDsa,
+    });
+    assert_eq!(
+        verify_with(
+            &forged(json!({"alg": "none", "kid": "k1"}), &[0; 64]),
+            "k1",
+            &public
+        ),
+        mismatch
+    );
+    // HS256 "signed" with the public key as the HMAC secret: the classic confusion.
+    let input = format!(
+        "{}.{claims}",
+        b64(json!({"alg": "HS256", "kid": "k1"}).to_string().as_bytes())
+    );
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&public.to_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    let tag = mac.finalize().into_bytes();
+    let mut padded = [0u8; 64];
+    padded[..32].copy_from_slice(&tag);
+    assert_eq!(
+        verify_with(&format!("{input}.{}", b64(&padded)), "k1", &public),
+        mismatch
+    );
+    assert_eq!(
+        verify_with(
+            &forged(json!({"alg": "ES256", "kid": "k1"}), &[1; 64]),
+            "k1",
+            &public
+        ),
+        mismatch
+    );
+    assert_eq!(
+        verify_with(
+            &forged(
+                json!({"alg": "EdDSA", "kid": "k1", "crit": ["exp"]}),
+                &[1; 64]
+            ),
+            "k1",
+            &public
+        ),
+        Err(JwsError::CriticalHeader)
+    );
+    assert_eq!(
+        verify_with(&forged(json!({"alg": "EdDSA"}), &[1; 64]), "k1", &public),
+        Err(JwsError::MissingKeyId)
+    );
+    assert_eq!(
+        verify_with(
+            &forged(json!({"alg": "EdDSA", "kid": "k9"}), &[1; 64]),
+            "k1",
+            &public
+        ),
+        Err(JwsError::UnknownKey)
+    );
+    // Shapes: parts, sizes, a header that is no object.
+    for bad in [
+        "",
+        "a.b",
+        "a.b.c.d",
+        "..",
+        &"a".repeat(MAX + 1),
+        &forged(json!(["EdDSA"]), &[1; 64]),
+        &forged(json!({"alg": "EdDSA", "kid": "k1"}), &[1; 63]),
+    ] {
+        assert!(
+            matches!(
+                verify_with(bad, "k1", &public),
+                Err(JwsError::Malformed(_) | JwsError::TooLarge { .. })
+            ),
+            "{bad:.40}"
+        );
+    }
+}
+
+/// Ed25519 is verified strictly: a signature whose S is not reduced (S + L) and a public key
+/// of small order are refused. ES256 accepts a high S (documented).
+#[test]
+fn strict_ed25519_and_documented_ecdsa() {
+    // L, the order of the Ed25519 group, little-endian.
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let key = SigningKey::generate(JoseAlgorithm::EdDsa).unwrap();
+    let token = jose::sign("k1", &key, b"{}");
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let mut signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let sum = u16::from(signature[32 + i]) + u16::from(L[i]) + carry;
+        signature[32 + i] = sum as u8;
+        carry = sum >> 8;
+    }
+    let non_canonical = format!("{input}.{}", b64(&signature));
+    assert!(verify_with(&non_canonical, "k1", &key.public_key()).is_err());
+    // The identity point: small order, would verify forgeries under lax rules.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    assert_eq!(
+        PublicKey::from_bytes(JoseAlgorithm::EdDsa, &identity),
+        Err(SecretError::InvalidKey)
+    );
+
+    // ES256: n - s verifies too.
+    const N: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
+        0x25, 0x51,
+    ];
+    let key = SigningKey::generate(JoseAlgorithm::Es256).unwrap();
+    let token = jose::sign("k1", &key, b"{}");
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let mut signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let diff = i16::from(N[i]) - i16::from(signature[32 + i]) - borrow;
+        signature[32 + i] = diff.rem_euclid(256) as u8;
+        borrow = i16::from(diff < 0);
+    }
+    let high_s = format!("{input}.{}", b64(&signature));
+    assert_ne!(high_s, token);
+    assert!(verify_with(&high_s, "k1", &key.public_key()).is_ok());
+}
+
+#[test]
+fn a_jwk_with_a_private_part_or_another_use_is_refused() {
+    let key = SigningKey::generate(JoseAlgorithm::Es256).unwrap();
+    let mut jwk = serde_json::to_value(Jwk::public("k1", &key.public_key())).unwrap();
+    assert!(jwk.get("d").is_none());
+    let usable: Jwk = serde_json::from_value(jwk.clone()).unwrap();
+    assert!(usable.to_public_key().is_ok());
+    jwk["d"] = json!(b64(key.to_bytes().expose()));
+    let private: Jwk = serde_json::from_value(jwk.clone()).unwrap();
+    assert_eq!(private.to_public_key(), Err(SecretError::InvalidKey));
+    jwk.as_object_mut().unwrap().remove("d");
+    jwk["use"] = json!("enc");
+    let encryption: Jwk = serde_json::from_value(jwk.clone()).unwrap();
+    assert_eq!(encryption.to_public_key(), Err(SecretError::InvalidKey));
+    jwk["use"] = json!("sig");
+    jwk["alg"] = json!("EdDSA");
+    let wrong: Jwk = serde_json::from_value(jwk).unwrap();
+    assert_eq!(wrong.to_public_key(), Err(SecretError::InvalidKey));
+}
+
+/// PyJWT's Python, from `tests/jose/setup.sh`; `None` when missing and the skip was asked for.
+fn pyjwt() -> Option<PathBuf> {
+    let venv = std::env::var_os("TOKENRING_PY")
+        .map_or_else(|| PathBuf::from("/tmp/tokenring-py"), PathBuf::from);
+    let python = venv.join("bin/python");
+    let works = Command::new(&python)
+        .args(["-c", "import jwt, cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !works {
+        tokenring_test_support::missing::missing("PyJWT", "tests/jose/setup.sh");
+        return None;
+    }
+    Some(python)
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/jose/pyjwt.py")
+}
+
+/// PyJWT verifies tokenring's EdDSA and ES256 tokens with nothing but the JWKS, reads the
+/// claims, and refuses an expired one and a tampered one.
+#[test]
+fn pyjwt_verifies_what_tokenring_mints() {
+    let Some(python) = pyjwt() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let keys: Vec<(String, SigningKey)> = ALGORITHMS
+        .iter()
+        .map(|&a| (format!("k-{a}"), SigningKey::generate(a).unwrap()))
+        .collect();
+    let publics: Vec<(String, PublicKey)> = keys
+        .iter()
+        .map(|(kid, key)| (kid.clone(), key.public_key()))
+        .collect();
+    let jwks = jose::jwks(publics.iter().map(|(kid, key)| (kid.as_str(), key)));
+    assert!(!jwks.contains("\"d\""), "{jwks}");
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, &jwks).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let pyjwt_verify = |token: &str| {
+        let output = Command::new(&python)
+            .arg(script())
+            .arg("verify")
+            .arg(&jwks_file)
+            .arg(token)
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8(output.stdout).unwrap().trim().to_owned(),
+        )
+    };
+    for (kid, key) in &keys {
+        let claims = json!({"dat": {"user": 42}, "pur": "login", "exp": now + 600});
+        let token = jose::sign(kid, key, claims.to_string().as_bytes());
+        let (ok, said) = pyjwt_verify(&token);
+        assert!(ok, "{kid}: {said}");
+        let read: Value = serde_json::from_str(&said).unwrap();
+        assert_eq!(read, claims);
+
+        let expired = json!({"dat": 1, "pur": "login", "exp": now - 600});
+        let (ok, said) = pyjwt_verify(&jose::sign(kid, key, expired.to_string().as_bytes()));
+        assert!(!ok);
+        assert_eq!(said, "ExpiredSignatureError");
+
+        let mut tampered = token.clone().into_bytes();
+        let at = token.find('.').unwrap() + 3;
+        tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+        let (ok, _) = pyjwt_verify(&String::from_utf8(tampered).unwrap());
+        assert!(!ok);
+    }
+}
+
+/// tokenring verifies PyJWT's EdDSA and ES256 tokens with the public JWK imported; another
+/// key's token is refused.
+#[test]
+fn tokenring_verifies_what_pyjwt_mints() {
+    let Some(python) = pyjwt() else { return };
+    let mint = |alg: &str, kid: &str| -> (PublicKey, String) {
+        let output = Command::new(&python)
+            .arg(script())
+            .args(["mint", alg, kid, r#"{"dat": "hello", "pur": "login"}"#])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let minted: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let jwk: Jwk = serde_json::from_value(minted["jwk"].clone()).unwrap();
+        (
+            jwk.to_public_key().unwrap(),
+            minted["token"].as_str().unwrap().to_owned(),
+        )
+    };
+    for alg in ["EdDSA", "ES256"] {
+        let (public, token) = mint(alg, "py-1");
+        let claims: Value =
+            serde_json::from_slice(&verify_with(&token, "py-1", &public).unwrap()).unwrap();
+        assert_eq!(claims, json!({"dat": "hello", "pur": "login"}));
+        let (other, _) = mint(alg, "py-1");
+        assert!(matches!(
+            verify_with(&token, "py-1", &other),
+            Err(JwsError::BadSignature { .. })
+        ));
+    }
+}
