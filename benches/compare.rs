@@ -248,11 +248,148 @@ fn telemetry(c: &mut Criterion) {
 #[cfg(not(feature = "metrics"))]
 fn telemetry(_: &mut Criterion) {}
 
+/// Public-key tokens (feature `jose`): tokenring's JWS verify beside a hand-written floor
+/// (the same curve crate called directly, the same base64 and JSON work: split, header read,
+/// signature checked, claims decoded and their purpose checked) and jsonwebtoken (same curves,
+/// a pre-built `DecodingKey`), for EdDSA and ES256, in the same run; and signing beside the
+/// floor's.
+#[cfg(feature = "jose")]
+fn jose(c: &mut Criterion) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    use tokenring::jose::{self, JoseAlgorithm, Jwk, SigningKey};
+
+    #[derive(Deserialize)]
+    struct FloorHeader<'a> {
+        alg: &'a str,
+        kid: &'a str,
+    }
+
+    for algorithm in [JoseAlgorithm::EdDsa, JoseAlgorithm::Es256] {
+        let mut group = c.benchmark_group(format!("jose_{algorithm}"));
+        let key = SigningKey::generate(algorithm).unwrap();
+        let public = key.public_key();
+        let value = small();
+        let claims = serde_json::to_vec(&JwtOut {
+            dat: &value,
+            pur: PURPOSE,
+            exp: exp(),
+        })
+        .unwrap();
+        let token = jose::sign("k1", &key, &claims);
+
+        group.bench_function("tokenring_sign", |b| {
+            b.iter(|| jose::sign("k1", &key, black_box(&claims)))
+        });
+        group.bench_function("tokenring_verify", |b| {
+            b.iter(|| {
+                let (_, claims) = jose::verify(black_box(&token), 4096, |kid| {
+                    (kid == "k1").then_some(&public)
+                })
+                .unwrap();
+                let claims: JwtIn<common::Small> = serde_json::from_slice(&claims).unwrap();
+                assert_eq!(claims.pur, PURPOSE);
+                claims.dat
+            })
+        });
+
+        // The floor: the curve crate directly.
+        let seed = key.to_bytes();
+        let ed = ed25519_dalek::SigningKey::from_bytes(seed.expose().try_into().unwrap());
+        let ed_public = ed.verifying_key();
+        let es = p256::ecdsa::SigningKey::from_slice(seed.expose()).unwrap();
+        let es_public = *es.verifying_key();
+        let floor_sign = |claims: &[u8]| {
+            let mut token =
+                B64.encode(format!(r#"{{"alg":"{algorithm}","kid":"k1","typ":"JWT"}}"#));
+            token.push('.');
+            B64.encode_string(claims, &mut token);
+            let signature: [u8; 64] = match algorithm {
+                JoseAlgorithm::EdDsa => {
+                    use ed25519_dalek::Signer as _;
+                    ed.sign(token.as_bytes()).to_bytes()
+                }
+                _ => {
+                    use p256::ecdsa::signature::Signer as _;
+                    let signature: p256::ecdsa::Signature = es.sign(token.as_bytes());
+                    signature.to_bytes().into()
+                }
+            };
+            token.push('.');
+            B64.encode_string(signature, &mut token);
+            token
+        };
+        group.bench_function("floor_sign", |b| b.iter(|| floor_sign(black_box(&claims))));
+        group.bench_function("floor_verify", |b| {
+            b.iter(|| {
+                let token = black_box(&token);
+                let (input, signature) = token.rsplit_once('.').unwrap();
+                let (header, payload) = input.split_once('.').unwrap();
+                let header = B64.decode(header).unwrap();
+                let header: FloorHeader<'_> = serde_json::from_slice(&header).unwrap();
+                assert_eq!((header.alg, header.kid), (algorithm.name(), "k1"));
+                let mut bytes = [0u8; 64];
+                B64.decode_slice(signature, &mut bytes).unwrap();
+                let valid = match algorithm {
+                    JoseAlgorithm::EdDsa => ed_public
+                        .verify_strict(
+                            input.as_bytes(),
+                            &ed25519_dalek::Signature::from_bytes(&bytes),
+                        )
+                        .is_ok(),
+                    _ => {
+                        use p256::ecdsa::signature::Verifier as _;
+                        let signature = p256::ecdsa::Signature::from_slice(&bytes).unwrap();
+                        es_public.verify(input.as_bytes(), &signature).is_ok()
+                    }
+                };
+                assert!(valid);
+                let claims = B64.decode(payload).unwrap();
+                let claims: JwtIn<common::Small> = serde_json::from_slice(&claims).unwrap();
+                assert_eq!(claims.pur, PURPOSE);
+                claims.dat
+            })
+        });
+
+        // jsonwebtoken, its best case: a pre-built DecodingKey, no fetching.
+        let jwk = Jwk::public("k1", &public);
+        let (decoding, alg) = match algorithm {
+            JoseAlgorithm::EdDsa => (
+                jsonwebtoken::DecodingKey::from_ed_components(&jwk.x).unwrap(),
+                jsonwebtoken::Algorithm::EdDSA,
+            ),
+            _ => (
+                jsonwebtoken::DecodingKey::from_ec_components(&jwk.x, jwk.y.as_deref().unwrap())
+                    .unwrap(),
+                jsonwebtoken::Algorithm::ES256,
+            ),
+        };
+        let validation = jsonwebtoken::Validation::new(alg);
+        group.bench_function("jwt_verify", |b| {
+            b.iter(|| {
+                let data = jsonwebtoken::decode::<JwtIn<common::Small>>(
+                    black_box(&token),
+                    &decoding,
+                    &validation,
+                )
+                .unwrap();
+                assert_eq!(data.claims.pur, PURPOSE);
+                data.claims.dat
+            })
+        });
+        group.finish();
+    }
+}
+
+#[cfg(not(feature = "jose"))]
+fn jose(_: &mut Criterion) {}
+
 fn benches(c: &mut Criterion) {
     group(c, "small", small());
     group(c, "1KiB", big());
     rails(c);
     telemetry(c);
+    jose(c);
 }
 
 criterion_group!(compare, benches);

@@ -134,3 +134,14 @@ impl fmt::Display for PayloadProblem {
         })
     }
 }
+
+/// A name a Rails option does not know (a digest, a cipher): what was being named and the
+/// names it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} (expected {expected})")]
+pub struct UnknownName {
+    /// What was being named: `digest`, `cipher`, `key generator digest`.
+    pub what: &'static str,
+    /// The names it takes.
+    pub expected: &'static str,
+}

@@ -116,16 +116,17 @@ fn hex_digit(n: u8) -> u8 {
 }
 
 impl std::str::FromStr for RailsDigest {
-    type Err = String;
+    type Err = super::error::UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_uppercase().as_str() {
             "SHA1" => Ok(Self::Sha1),
             "SHA256" => Ok(Self::Sha256),
             "SHA384" => Ok(Self::Sha384),
             "SHA512" => Ok(Self::Sha512),
-            _ => Err(format!(
-                "unknown digest {s:?} (expected SHA1, SHA256, SHA384 or SHA512)"
-            )),
+            _ => Err(super::error::UnknownName {
+                what: "digest",
+                expected: "SHA1, SHA256, SHA384 or SHA512",
+            }),
         }
     }
 }

@@ -19,14 +19,15 @@ pub enum KdfDigest {
 }
 
 impl std::str::FromStr for KdfDigest {
-    type Err = String;
+    type Err = super::error::UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_uppercase().as_str() {
             "SHA1" => Ok(Self::Sha1),
             "SHA256" => Ok(Self::Sha256),
-            _ => Err(format!(
-                "unknown key generator digest {s:?} (expected SHA1 or SHA256)"
-            )),
+            _ => Err(super::error::UnknownName {
+                what: "key generator digest",
+                expected: "SHA1 or SHA256",
+            }),
         }
     }
 }

@@ -50,14 +50,15 @@ impl RailsCipher {
 }
 
 impl std::str::FromStr for RailsCipher {
-    type Err = String;
+    type Err = super::error::UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "aes-256-gcm" => Ok(Self::Aes256Gcm),
             "aes-256-cbc" => Ok(Self::Aes256Cbc),
-            _ => Err(format!(
-                "unknown cipher {s:?} (expected aes-256-gcm or aes-256-cbc)"
-            )),
+            _ => Err(super::error::UnknownName {
+                what: "cipher",
+                expected: "aes-256-gcm or aes-256-cbc",
+            }),
         }
     }
 }

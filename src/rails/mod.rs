@@ -24,7 +24,7 @@ mod ruby;
 /// The same rule in both places: Rails' `generates_token_for` purpose.
 pub use crate::record::token_for_purpose;
 pub use cookies::{CookieConfig, RailsCookies};
-pub use error::{PayloadProblem, RailsError, ShapeProblem};
+pub use error::{PayloadProblem, RailsError, ShapeProblem, UnknownName};
 pub use format::{Envelope, JsonStyle, RailsDigest};
 pub use key_generator::{KdfDigest, RailsKeyGenerator};
 pub use message_encryptor::{EncryptorConfig, RailsCipher, RailsEncryptor};
