@@ -71,6 +71,16 @@
 //!
 //! The guides are in [`docs`].
 //!
+//! # Configuration style
+//!
+//! One rule: what does work when it is made — derives keys, starts a thread or a runtime,
+//! loads a source — is configured by a builder, `X::builder(…)…build()`, whose `build` is
+//! where every check and error happens ([`Verifier`], [`Verifiers`], `HotKeyring`,
+//! `source::EtcdSource`). Plain values are their own builders, with consuming setters:
+//! [`Key`] (`with_…`, because `Key::id()` and friends are its getters), [`TokenOptions`],
+//! the Rails configurations and the axum jar's `JarConfig`. Caps are `max_token_len`
+//! everywhere; accepting older keys or configurations is `accept`.
+//!
 //! # Features
 //!
 //! - `hot` (default): hot-reloaded keyrings (`HotKeyring`: files watched with `notify`,
