@@ -139,12 +139,11 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, JwsError> 
         return Err(JwsError::Malformed("not three parts separated by dots"));
     };
     let base64url = |part: &str| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        part.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
-    if !base64url(header) || !base64url(claims) || !base64url(signature) {
+    // An empty payload is a valid JWS (RFC 7515 §7.1); an empty header or signature is not.
+    if header.is_empty() || !base64url(header) || !base64url(claims) || !base64url(signature) {
         return Err(JwsError::Malformed("a part is empty or not base64url"));
     }
     if header.len() > MAX_HEADER_LEN {
