@@ -192,15 +192,24 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, JwsError> 
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn sign(key_id: &str, key: &SigningKey, claims: &[u8]) -> String {
-    let header = serde_json::json!({
-        "alg": key.algorithm().name(),
-        "kid": key_id,
-        "typ": "JWT",
-    });
-    let header = header.to_string();
-    let mut token =
-        String::with_capacity((header.len() + claims.len()) * 4 / 3 + SIGNATURE_PART_LEN + 4);
-    URL_SAFE_NO_PAD.encode_string(header.as_bytes(), &mut token);
+    #[derive(serde::Serialize)]
+    struct HeaderOut<'a> {
+        alg: &'a str,
+        kid: &'a str,
+        typ: &'a str,
+    }
+    let header = HeaderOut {
+        alg: key.algorithm().name(),
+        kid: key_id,
+        typ: "JWT",
+    };
+    // Serialising three strings into a Vec cannot fail.
+    let header = serde_json::to_vec(&header).unwrap_or_default();
+    let encoded = |len| base64::encoded_len(len, false).unwrap_or(0);
+    let mut token = String::with_capacity(
+        encoded(header.len()) + encoded(claims.len()) + SIGNATURE_PART_LEN + 2,
+    );
+    URL_SAFE_NO_PAD.encode_string(&header, &mut token);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(claims, &mut token);
     let signature = key.sign(token.as_bytes());

@@ -110,8 +110,7 @@ impl EtcdSourceBuilder {
     /// ([`ConfigProblem::BadName`]), no endpoints ([`ConfigProblem::NoEndpoints`]) or a bad
     /// node id ([`ConfigProblem::BadNodeId`]).
     pub fn check(&self) -> Result<(), KeyringError> {
-        let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
-        let problem = if self.name.is_empty() || !self.name.chars().all(plain) {
+        let problem = if !is_plain_name(&self.name, usize::MAX) {
             Some(ConfigProblem::BadName)
         } else if self.endpoints.is_empty() {
             Some(ConfigProblem::NoEndpoints)
@@ -186,10 +185,18 @@ impl std::fmt::Debug for EtcdSourceBuilder {
     }
 }
 
+/// Whether `name` is 1 to `max` of `[A-Za-z0-9_.-]`: what keyring names and node ids may be
+/// (they become etcd keys and user names).
+fn is_plain_name(name: &str, max: usize) -> bool {
+    (1..=max).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+}
+
 /// `Ok` for a node id of 1 to 128 of `[A-Za-z0-9_.-]`.
 pub(super) fn check_node_id(node_id: &str) -> Result<(), ConfigProblem> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
-    if node_id.is_empty() || node_id.len() > 128 || !node_id.chars().all(plain) {
+    if !is_plain_name(node_id, 128) {
         return Err(ConfigProblem::BadNodeId);
     }
     Ok(())
