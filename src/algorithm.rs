@@ -1,7 +1,8 @@
-//! MAC algorithms a key can use, and the keyed MAC state built once per derived key.
+//! The algorithms a key can use, and the keyed MAC state built once per derived key.
 //!
 //! The algorithm is a property of the key in the keyring, never of the token: a token names
-//! only a key id, so nothing an attacker writes can pick a weaker algorithm.
+//! only a key id, so nothing an attacker writes can pick a weaker algorithm. HMAC keys mint
+//! native `v1.` tokens; `EdDSA` and `ES256` keys (feature `jose`) mint standard JWS.
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,7 +10,12 @@ use std::str::FromStr;
 use hmac::{EagerHash, Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 
-/// HMAC algorithms for keyring keys. `HS256` is the default.
+/// Algorithms for keyring keys. `HS256` is the default.
+///
+/// The HMAC algorithms share one secret between who mints and who verifies. `EdDSA` and
+/// `ES256` are public-key algorithms: the private key mints, the public key only verifies,
+/// so a verify-only service can hold the public key alone. Their keys work only with the
+/// `jose` feature; without it, a keyring naming them is refused by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Algorithm {
@@ -20,25 +26,47 @@ pub enum Algorithm {
     Hs384,
     /// HMAC-SHA-512, 64-byte tags.
     Hs512,
+    /// Ed25519 signatures (RFC 8037's `EdDSA`), 64 bytes.
+    EdDsa,
+    /// ECDSA on P-256 with SHA-256 (RFC 7518's `ES256`), 64-byte `r || s`.
+    Es256,
 }
 
 impl Algorithm {
-    /// The name used in keyring files: `"HS256"`, `"HS384"` or `"HS512"`.
+    /// Every algorithm, HMAC ones first.
+    pub const ALL: [Self; 5] = [
+        Self::Hs256,
+        Self::Hs384,
+        Self::Hs512,
+        Self::EdDsa,
+        Self::Es256,
+    ];
+
+    /// The name used in keyring files and JOSE headers: `"HS256"`, `"HS384"`, `"HS512"`,
+    /// `"EdDSA"` or `"ES256"`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Hs256 => "HS256",
             Self::Hs384 => "HS384",
             Self::Hs512 => "HS512",
+            Self::EdDsa => "EdDSA",
+            Self::Es256 => "ES256",
         }
     }
 
-    /// Tag length in bytes, which is also the length of the derived key.
+    /// Tag (or signature) length in bytes; for HMAC also the length of the derived key.
     pub const fn tag_len(self) -> usize {
         match self {
             Self::Hs256 => 32,
             Self::Hs384 => 48,
-            Self::Hs512 => 64,
+            Self::Hs512 | Self::EdDsa | Self::Es256 => 64,
         }
+    }
+
+    /// Whether keys of this algorithm are public-key pairs (`EdDSA`, `ES256`) rather than
+    /// shared HMAC secrets.
+    pub const fn is_public_key(self) -> bool {
+        matches!(self, Self::EdDsa | Self::Es256)
     }
 }
 
@@ -51,7 +79,7 @@ impl fmt::Display for Algorithm {
 
 /// The error for an algorithm name this crate does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown algorithm (expected HS256, HS384 or HS512)")]
+#[error("unknown algorithm (expected HS256, HS384, HS512, EdDSA or ES256)")]
 pub struct UnknownAlgorithm;
 
 impl FromStr for Algorithm {
@@ -64,6 +92,8 @@ impl FromStr for Algorithm {
             "HS256" => Ok(Self::Hs256),
             "HS384" => Ok(Self::Hs384),
             "HS512" => Ok(Self::Hs512),
+            "EdDSA" => Ok(Self::EdDsa),
+            "ES256" => Ok(Self::Es256),
             _ => Err(UnknownAlgorithm),
         }
     }
@@ -131,12 +161,14 @@ pub(crate) enum KeyedMac {
 }
 
 impl KeyedMac {
-    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Self {
-        match algorithm {
+    /// The keyed MAC for an HMAC `algorithm`; `None` for a public-key one.
+    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Option<Self> {
+        Some(match algorithm {
             Algorithm::Hs256 => Self::Hs256(Keyed::new(key)),
             Algorithm::Hs384 => Self::Hs384(Keyed::new(key)),
             Algorithm::Hs512 => Self::Hs512(Keyed::new(key)),
-        }
+            Algorithm::EdDsa | Algorithm::Es256 => return None,
+        })
     }
 
     pub(crate) fn algorithm(&self) -> Algorithm {
@@ -267,7 +299,7 @@ mod tests {
                 (Algorithm::Hs384, case.sha384),
                 (Algorithm::Hs512, case.sha512),
             ] {
-                let mac = KeyedMac::new(algorithm, &case.key);
+                let mac = KeyedMac::new(algorithm, &case.key).unwrap();
                 let expected = hex(expected);
                 assert_eq!(
                     mac.tag(&case.data).as_bytes(),
@@ -285,10 +317,15 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_are_case_sensitive() {
-        for algorithm in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+        for algorithm in Algorithm::ALL {
             assert_eq!(algorithm.name().parse::<Algorithm>(), Ok(algorithm));
+            assert_eq!(
+                KeyedMac::new(algorithm, &[0; 32]).is_none(),
+                algorithm.is_public_key()
+            );
         }
         assert!("hs256".parse::<Algorithm>().is_err());
+        assert!("eddsa".parse::<Algorithm>().is_err());
         assert!("none".parse::<Algorithm>().is_err());
     }
 }

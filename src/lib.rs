@@ -58,6 +58,7 @@
 //! |---|---|
 //! | [`clock`] | the clock key states are read against, and a manual one for tests |
 //! | [`error`] | every error and what it nests |
+//! | `jose` (feature `jose`) | Ed25519 and P-256 keys, JWS compact tokens, JWKS (what key pairs in a keyring use) |
 //! | [`keyring`] | the keyring as data: keys, states, ids, the JSON form, the handle verifiers take |
 //! | [`rotation`] | add, activate, retire, revoke and prune as operations on a keyring |
 //! | [`source`] | where keyrings come from: files, environment, code, etcd, your own |
@@ -66,7 +67,6 @@
 //! | [`verifier`] | options, builders, the registry's configuration |
 //! | [`record`] | signed ids and tokens for records; finder outcomes |
 //! | [`inspect`] | decoding without verifying |
-//! | `jose` (feature `jose`) | Ed25519 and P-256 keys, JWS compact tokens, JWKS |
 //! | `rails` (feature `rails`) | Rails wire compatibility |
 //!
 //! The guides are in [`docs`].
@@ -104,6 +104,8 @@ mod algorithm;
 pub mod error;
 mod secret;
 mod key_generator;
+#[cfg(feature = "jose")]
+pub mod jose;
 pub mod keyring;
 pub mod rotation;
 pub mod source;
@@ -111,8 +113,6 @@ pub mod telemetry;
 #[cfg(feature = "hot")]
 pub mod hot;
 mod codec;
-#[cfg(feature = "jose")]
-pub mod jose;
 pub mod verifier;
 pub mod record;
 pub mod inspect;

@@ -299,7 +299,7 @@ pub enum EntryError {
     MissingField(&'static str),
     /// A field this format does not define (often a typo).
     #[error(
-        "unknown field {0} (expected id, algorithm, secret, activates_at, expires_at, disabled)"
+        "unknown field {0} (expected id, algorithm, secret, public_key, activates_at, expires_at, disabled)"
     )]
     UnknownField(
         /// The field as written, quoted, when it reads like a field name; otherwise its
@@ -329,12 +329,29 @@ pub enum EntryError {
     /// The secret is not base64, or too short for a master key.
     #[error("field \"secret\" {}", secret_problem(.0))]
     Secret(SecretError),
-    /// An algorithm name other than HS256, HS384, HS512.
-    #[error("field \"algorithm\" must be HS256, HS384 or HS512 (it is {0})")]
+    /// An algorithm name other than HS256, HS384, HS512, EdDSA, ES256.
+    #[error("field \"algorithm\" must be HS256, HS384, HS512, EdDSA or ES256 (it is {0})")]
     UnknownAlgorithm(
         /// What the value looked like.
         ValueShape,
     ),
+    /// A public-key algorithm (`EdDSA`, `ES256`) in a build without the `jose` feature.
+    #[error("algorithm {0} needs tokenring's `jose` feature, which this build lacks")]
+    AlgorithmNotBuilt(crate::Algorithm),
+    /// A field the key's algorithm does not use (`public_key` on an HMAC key).
+    #[error("field {field:?} is not used by {algorithm} keys")]
+    NotForAlgorithm {
+        /// The field.
+        field: &'static str,
+        /// The key's algorithm.
+        algorithm: crate::Algorithm,
+    },
+    /// The public key is not base64 of a key of the entry's curve.
+    #[error("field \"public_key\" is refused: {0}")]
+    PublicKey(SecretError),
+    /// The public key is not the private key's, or not of the entry's algorithm.
+    #[error("field \"public_key\" is not the public key of this entry's private key and algorithm")]
+    PublicKeyMismatch,
     /// A timestamp that is not RFC 3339 UTC (`2026-12-01T00:00:00Z`).
     #[error(
         "field {field:?} must be an RFC 3339 UTC time like 2026-12-01T00:00:00Z (it is {found})"

@@ -26,8 +26,16 @@ pub enum Malformed {
     KeyId,
     /// The tag is not base64url of the key's tag length.
     Tag,
-    /// The payload is not base64url of a JSON envelope.
+    /// The payload is not base64url of a JSON envelope (for a JWS: the claims are not
+    /// base64url of a JSON object with `dat`).
     Payload,
+    /// Neither a v1 token nor a JWS of three base64url parts (feature `jose`).
+    JwsStructure,
+    /// The JWS header is not base64url of a JSON object with string `alg` and `kid`, or is
+    /// over 1024 characters.
+    JwsHeader,
+    /// The JWS header has `crit`: an extension that must be understood, and none is.
+    CriticalHeader,
 }
 
 impl fmt::Display for Malformed {
@@ -43,6 +51,13 @@ impl fmt::Display for Malformed {
             Self::KeyId => "key id must be 1 to 32 of A-Z a-z 0-9 _ -",
             Self::Tag => "signature is not base64url of the right length",
             Self::Payload => "payload is not a base64url JSON envelope",
+            Self::JwsStructure => {
+                "neither a tokenring v1 token nor a JWS (three base64url parts: HEADER.CLAIMS.SIGNATURE)"
+            }
+            Self::JwsHeader => {
+                "the JWS header is not base64url of a JSON object with alg and kid (at most 1024 characters)"
+            }
+            Self::CriticalHeader => "the JWS header has crit: no extension is understood",
         })
     }
 }
@@ -74,6 +89,13 @@ pub enum VerifyError {
         /// The key the token named.
         key_id: String,
     },
+    /// A JWS whose header `alg` is not its key's algorithm (`none`, `HS256` with a public
+    /// key as the secret, another curve): the algorithm comes from the key, never the token.
+    #[error("the token's alg is not the algorithm of key {key_id:?}")]
+    AlgorithmMismatch {
+        /// The key the token named.
+        key_id: String,
+    },
     /// The key was revoked (`disabled`).
     #[error("key {key_id:?} is revoked")]
     KeyDisabled {
@@ -92,6 +114,20 @@ pub enum VerifyError {
     #[error("token expired at {}", crate::clock::format_rfc3339(*at))]
     Expired {
         /// When it expired.
+        at: SystemTime,
+    },
+    /// A JWS minted for another verifier: its `aud` claim is not this verifier's salt (a v1
+    /// token for another salt fails as [`VerifyError::BadSignature`], its keys being
+    /// derived for the salt).
+    #[error("the token is for another audience (expected {expected:?})")]
+    WrongAudience {
+        /// This verifier's salt.
+        expected: String,
+    },
+    /// A JWS whose `nbf` (not before) is still ahead, beyond the verifier's leeway.
+    #[error("token not valid before {}", crate::clock::format_rfc3339(*at))]
+    NotYetValid {
+        /// Its `nbf`.
         at: SystemTime,
     },
     /// The token was minted for another purpose (or for none, or only for one).
@@ -115,7 +151,7 @@ pub enum VerifyError {
 
 impl VerifyError {
     /// Every [`VerifyError::reason`] code, in a stable order.
-    pub const REASONS: [&'static str; 9] = [
+    pub const REASONS: [&'static str; 12] = [
         "too_large",
         "malformed",
         "unknown_key",
@@ -125,6 +161,9 @@ impl VerifyError {
         "expired",
         "purpose_mismatch",
         "invalid_value",
+        "alg_mismatch",
+        "wrong_audience",
+        "not_yet_valid",
     ];
 
     /// A stable, machine-readable code for why the token was rejected — for API error
@@ -145,6 +184,9 @@ impl VerifyError {
             Self::Expired { .. } => 6,
             Self::PurposeMismatch { .. } => 7,
             Self::InvalidValue(_) => 8,
+            Self::AlgorithmMismatch { .. } => 9,
+            Self::WrongAudience { .. } => 10,
+            Self::NotYetValid { .. } => 11,
         }
     }
 }
@@ -164,6 +206,15 @@ pub enum SignError {
     /// No key is active now: every key is pending, expired or disabled.
     #[error("no key is active now, so none can sign (keys that are pending still verify)")]
     NoSigningKey,
+    /// The key that signs now is a public key alone (a public keyring): this process can
+    /// verify and never mint.
+    #[error(
+        "key {key_id:?} is a public key without its private key: this keyring verifies and cannot sign"
+    )]
+    NoPrivateKey {
+        /// The key that would sign.
+        key_id: String,
+    },
     /// The value could not be serialised as JSON.
     #[error("value cannot be serialised as JSON: {0}")]
     Serialize(#[source] SharedError<serde_json::Error>),

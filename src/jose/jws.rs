@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use super::keys::{JoseAlgorithm, PublicKey, SIGNATURE_LEN, SigningKey};
+use crate::error::Malformed;
 
 /// The longest header part read (base64url characters): a header names an algorithm, a key
 /// id and a type, well under this.
@@ -31,7 +32,7 @@ pub enum JwsError {
     /// Not three base64url parts, a part empty or too long, a header that is not a JSON
     /// object, claims that are not base64url.
     #[error("malformed token: {0}")]
-    Malformed(&'static str),
+    Malformed(Malformed),
     /// The header names no key (`kid`).
     #[error("the header names no key (kid)")]
     MissingKeyId,
@@ -120,7 +121,7 @@ impl Parts<'_> {
     pub(crate) fn claims_json(&self) -> Result<Vec<u8>, JwsError> {
         URL_SAFE_NO_PAD
             .decode(self.claims)
-            .map_err(|_| JwsError::Malformed("the claims are not base64url"))
+            .map_err(|_| JwsError::Malformed(Malformed::Payload))
     }
 }
 
@@ -136,7 +137,7 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, JwsError> 
     let (Some(header), Some(claims), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(JwsError::Malformed("not three parts separated by dots"));
+        return Err(JwsError::Malformed(Malformed::JwsStructure));
     };
     let base64url = |part: &str| {
         part.bytes()
@@ -144,26 +145,26 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, JwsError> 
     };
     // An empty payload is a valid JWS (RFC 7515 §7.1); an empty header or signature is not.
     if header.is_empty() || !base64url(header) || !base64url(claims) || !base64url(signature) {
-        return Err(JwsError::Malformed("a part is empty or not base64url"));
+        return Err(JwsError::Malformed(Malformed::JwsStructure));
     }
     if header.len() > MAX_HEADER_LEN {
-        return Err(JwsError::Malformed("the header is too long"));
+        return Err(JwsError::Malformed(Malformed::JwsHeader));
     }
     if signature.len() != SIGNATURE_PART_LEN {
-        return Err(JwsError::Malformed("the signature is not 64 bytes"));
+        return Err(JwsError::Malformed(Malformed::Tag));
     }
     let header_json = URL_SAFE_NO_PAD
         .decode(header)
-        .map_err(|_| JwsError::Malformed("the header is not base64url"))?;
+        .map_err(|_| JwsError::Malformed(Malformed::JwsHeader))?;
     let raw: RawHeader<'_> = serde_json::from_slice(&header_json)
-        .map_err(|_| JwsError::Malformed("the header is not a JSON object of strings"))?;
+        .map_err(|_| JwsError::Malformed(Malformed::JwsHeader))?;
     if raw.crit.is_some() {
         return Err(JwsError::CriticalHeader);
     }
     let kid = raw.kid.ok_or(JwsError::MissingKeyId)?.into_owned();
     let alg = raw
         .alg
-        .ok_or(JwsError::Malformed("the header has no alg"))?
+        .ok_or(JwsError::Malformed(Malformed::JwsHeader))?
         .into_owned();
     Ok(Parts {
         header: Header {

@@ -30,6 +30,26 @@ impl JoseAlgorithm {
     }
 }
 
+impl JoseAlgorithm {
+    /// The public-key algorithm `algorithm` is, if it is one.
+    pub const fn of(algorithm: crate::Algorithm) -> Option<Self> {
+        match algorithm {
+            crate::Algorithm::EdDsa => Some(Self::EdDsa),
+            crate::Algorithm::Es256 => Some(Self::Es256),
+            _ => None,
+        }
+    }
+}
+
+impl From<JoseAlgorithm> for crate::Algorithm {
+    fn from(algorithm: JoseAlgorithm) -> Self {
+        match algorithm {
+            JoseAlgorithm::EdDsa => Self::EdDsa,
+            JoseAlgorithm::Es256 => Self::Es256,
+        }
+    }
+}
+
 impl fmt::Display for JoseAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.name())

@@ -24,5 +24,6 @@ mod jws;
 mod keys;
 
 pub use jwks::{Jwk, document as jwks};
+pub(crate) use jws::split;
 pub use jws::{Header, JwsError, sign, verify};
 pub use keys::{JoseAlgorithm, PublicKey, SigningKey};

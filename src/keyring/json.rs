@@ -74,10 +74,11 @@ impl Drop for Entry {
     }
 }
 
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "id",
     "algorithm",
     "secret",
+    "public_key",
     "activates_at",
     "expires_at",
     "disabled",
@@ -148,8 +149,13 @@ impl Keyring {
             id: &'a str,
             #[serde(skip_serializing_if = "Option::is_none")]
             algorithm: Option<&'static str>,
-            #[serde(serialize_with = "serialize_zeroizing")]
-            secret: Zeroizing<String>,
+            #[serde(
+                skip_serializing_if = "Option::is_none",
+                serialize_with = "serialize_zeroizing"
+            )]
+            secret: Option<Zeroizing<String>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            public_key: Option<String>,
             #[serde(skip_serializing_if = "Option::is_none")]
             activates_at: Option<String>,
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -167,7 +173,8 @@ impl Keyring {
                     id: key.id(),
                     algorithm: (key.algorithm() != Algorithm::default())
                         .then(|| key.algorithm().name()),
-                    secret: key.secret().to_base64(),
+                    secret: key.secret().map(Secret::to_base64),
+                    public_key: public_key_base64(key),
                     activates_at: key.activates_at().map(format_time),
                     expires_at: key.expires_at().map(format_time),
                     disabled: key.is_disabled(),
@@ -196,10 +203,28 @@ impl Write for Counter {
 }
 
 fn serialize_zeroizing<S: serde::Serializer>(
-    text: &Zeroizing<String>,
+    text: &Option<Zeroizing<String>>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(text)
+    // Only called for `Some`: `None` is skipped.
+    serializer.serialize_str(text.as_deref().map_or("", String::as_str))
+}
+
+/// A key pair's public key, standard base64 like secrets: Ed25519's 32 bytes, P-256's
+/// uncompressed SEC1 point.
+fn public_key_base64(key: &Key) -> Option<String> {
+    #[cfg(feature = "jose")]
+    {
+        use base64::Engine as _;
+        key.public_key()
+            .map(|public| base64::engine::general_purpose::STANDARD.encode(public.to_bytes()))
+    }
+    #[cfg(not(feature = "jose"))]
+    {
+        // Without `jose` a keyring holds no key pairs.
+        let _ = key;
+        None
+    }
 }
 
 /// RFC 3339 UTC to the second, the form keyring files use.
@@ -253,16 +278,38 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
         })?,
         Some(_) => return Err(wrong_type("algorithm", "a string")),
     };
+    if algorithm.is_public_key() && cfg!(not(feature = "jose")) {
+        return Err(KeyringError::entry(
+            key,
+            EntryError::AlgorithmNotBuilt(algorithm),
+        ));
+    }
     let secret = match take("secret") {
         Some(Value::String(text)) => {
             let text = Zeroizing::new(text);
-            Secret::from_base64(&text)
-                .map_err(|e| KeyringError::entry(key.clone(), EntryError::Secret(e)))?
+            Some(
+                Secret::from_base64(&text)
+                    .map_err(|e| KeyringError::entry(key.clone(), EntryError::Secret(e)))?,
+            )
         }
         Some(_) => return Err(wrong_type("secret", "a base64 string")),
-        None => {
-            return Err(missing("secret"));
+        // A public key alone is a key that only verifies.
+        None if algorithm.is_public_key() => None,
+        None => return Err(missing("secret")),
+    };
+    let public_key = match take("public_key") {
+        None => None,
+        Some(_) if !algorithm.is_public_key() => {
+            return Err(KeyringError::entry(
+                key,
+                EntryError::NotForAlgorithm {
+                    field: "public_key",
+                    algorithm,
+                },
+            ));
         }
+        Some(Value::String(text)) => Some(text),
+        Some(_) => return Err(wrong_type("public_key", "a base64 string")),
     };
     let mut time = |field: &'static str| match take(field) {
         None | Some(Value::Null) => Ok(None),
@@ -285,9 +332,36 @@ fn parse_entry(index: usize, mut entry: Entry) -> Result<Key, KeyringError> {
         Some(Value::Bool(b)) => b,
         Some(_) => return Err(wrong_type("disabled", "true or false")),
     };
-    Ok(Key::new(id, secret)
-        .with_algorithm(algorithm)
+    let material = Key::unchecked(id, algorithm, secret);
+    #[cfg(feature = "jose")]
+    let material = with_public_key(material, algorithm, public_key.as_deref())
+        .map_err(|e| KeyringError::entry(key.clone(), e))?;
+    #[cfg(not(feature = "jose"))]
+    let _ = public_key;
+    // The keyring checks the material (and pairs a private key with its public key).
+    Ok(material
         .with_activates_at(activates_at)
         .with_expires_at(expires_at)
         .with_disabled(disabled))
+}
+
+/// The key with the public key an entry gave, parsed (`None`: the keyring derives it from
+/// the private key, which must then be there).
+#[cfg(feature = "jose")]
+fn with_public_key(key: Key, algorithm: Algorithm, text: Option<&str>) -> Result<Key, EntryError> {
+    use base64::Engine as _;
+    let Some(text) = text else {
+        return Ok(key);
+    };
+    let Some(jose) = crate::jose::JoseAlgorithm::of(algorithm) else {
+        return Ok(key);
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| EntryError::PublicKey(crate::error::SecretError::InvalidBase64))?;
+    let public = crate::jose::PublicKey::from_bytes(jose, &bytes).map_err(EntryError::PublicKey)?;
+    Ok(Key {
+        pair: Some(super::pair::KeyPair::public(public)),
+        ..key
+    })
 }

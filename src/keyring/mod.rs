@@ -15,6 +15,10 @@ pub(crate) mod handle;
 mod json;
 mod key;
 mod key_id;
+#[cfg(feature = "jose")]
+mod pair;
+#[cfg(feature = "jose")]
+mod public;
 
 pub use handle::KeyringRef;
 pub(crate) use handle::{Computed, PerSnapshot};
@@ -101,7 +105,7 @@ impl Keyring {
     /// not after `activates_at`, or [`KeyringError::NoUsableKey`] if no key
     /// verifies now. A keyring whose keys are all pending is valid: it verifies and cannot
     /// sign.
-    pub fn new_with_clock(keys: Vec<Key>, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
+    pub fn new_with_clock(mut keys: Vec<Key>, clock: Arc<dyn Clock>) -> Result<Self, KeyringError> {
         if keys.is_empty() {
             return Err(KeyringError::NoKeys);
         }
@@ -112,37 +116,34 @@ impl Keyring {
             });
         }
         let mut by_id = IdIndex::with_capacity_and_hasher(keys.len(), Default::default());
-        for (index, key) in keys.iter().enumerate() {
-            let refuse = |error| {
+        for (index, key) in keys.iter_mut().enumerate() {
+            let refuse = |key: &Key, error| {
                 Err(KeyringError::entry(
                     KeyRef::new(index, Some(key.id())),
                     error,
                 ))
             };
             if !is_valid_key_id(key.id().as_bytes()) {
-                return refuse(EntryError::InvalidId(ValueShape::of(key.id())));
+                return refuse(key, EntryError::InvalidId(ValueShape::of(key.id())));
             }
-            if key.secret.len() < Secret::MIN_MASTER_LEN {
-                return refuse(EntryError::Secret(SecretError::TooShort {
-                    len: key.secret.len(),
-                    min: Secret::MIN_MASTER_LEN,
-                }));
+            if let Err(error) = check_material(key) {
+                return refuse(key, error);
             }
             for (field, at) in [
                 ("activates_at", key.activates_at),
                 ("expires_at", key.expires_at),
             ] {
                 if at.is_some_and(|at| !in_rfc3339_range(at)) {
-                    return refuse(EntryError::TimeOutOfRange(field));
+                    return refuse(key, EntryError::TimeOutOfRange(field));
                 }
             }
             if let (Some(from), Some(to)) = (key.activates_at, key.expires_at)
                 && to <= from
             {
-                return refuse(EntryError::ExpiresBeforeActivation);
+                return refuse(key, EntryError::ExpiresBeforeActivation);
             }
             if let Some(&first) = by_id.get(key.id()) {
-                return refuse(EntryError::DuplicateId { first });
+                return refuse(key, EntryError::DuplicateId { first });
             }
             by_id.insert(Arc::clone(&key.id), index);
         }
@@ -252,6 +253,39 @@ impl Keyring {
     pub fn is_demo(&self) -> bool {
         self.demo
     }
+}
+
+/// Checks a key's material for its algorithm: an HMAC master secret long enough, or a key
+/// pair whose halves parse and agree (then kept parsed in the key).
+fn check_material(key: &mut Key) -> Result<(), EntryError> {
+    if !key.algorithm.is_public_key() {
+        let secret = key
+            .secret
+            .as_ref()
+            .ok_or(EntryError::MissingField("secret"))?;
+        if secret.len() < Secret::MIN_MASTER_LEN {
+            return Err(EntryError::Secret(SecretError::TooShort {
+                len: secret.len(),
+                min: Secret::MIN_MASTER_LEN,
+            }));
+        }
+        #[cfg(feature = "jose")]
+        {
+            key.pair = None;
+        }
+        return Ok(());
+    }
+    #[cfg(feature = "jose")]
+    {
+        key.pair = Some(pair::KeyPair::check(
+            key.algorithm,
+            key.secret.as_ref(),
+            key.pair.as_ref(),
+        )?);
+        Ok(())
+    }
+    #[cfg(not(feature = "jose"))]
+    Err(EntryError::AlgorithmNotBuilt(key.algorithm))
 }
 
 impl fmt::Debug for Keyring {

@@ -141,14 +141,16 @@ impl RailsVerifier {
     /// clock judges expiry. States are read now: rebuild it per use from a hot keyring (it
     /// only clones secrets).
     ///
-    /// Returns `None` when no key is active, as nothing could sign.
+    /// Returns `None` when no key is active, or the active one is not an HMAC key (Rails
+    /// MACs; `EdDSA`/`ES256` keys are left out of the accepted ones too), as nothing could
+    /// sign.
     pub fn from_keyring(keyring: &Keyring, config: impl Fn(Secret) -> RailsConfig) -> Option<Self> {
         let signing = keyring.signing_key()?;
         let mut verifier =
-            Self::new(config(signing.secret().clone())).clock(keyring.clock().clone());
+            Self::new(config(signing.mac_secret()?.clone())).clock(keyring.clock().clone());
         for key in keyring.verifying_keys() {
-            if key.id() != signing.id() {
-                verifier = verifier.accept(config(key.secret().clone()));
+            if let (true, Some(secret)) = (key.id() != signing.id(), key.mac_secret()) {
+                verifier = verifier.accept(config(secret.clone()));
             }
         }
         Some(verifier)

@@ -8,6 +8,8 @@
 //! stack).
 
 mod derived;
+#[cfg(feature = "jose")]
+mod jws;
 mod options;
 mod registry;
 
@@ -207,14 +209,33 @@ impl Verifier {
             None => None,
             Some(at) => Some(at.and_then(unix_seconds).ok_or(SignError::InvalidExpiry)?),
         };
-        let envelope = EnvelopeOut {
-            dat: value,
-            pur: options.purpose,
-            exp,
+        // The signing key's algorithm picks the format: HMAC keys mint v1, key pairs a JWS.
+        let token = match mac {
+            Some(mac) => {
+                let envelope = EnvelopeOut {
+                    dat: value,
+                    pur: options.purpose,
+                    exp,
+                };
+                let json = serde_json::to_vec(&envelope)
+                    .map_err(|e| SignError::Serialize(SharedError::new(e)))?;
+                native::encode(key.id(), &json, mac, inner.max_token_len)?
+            }
+            #[cfg(feature = "jose")]
+            None => {
+                let claims = jws::ClaimsOut {
+                    dat: value,
+                    pur: options.purpose,
+                    exp,
+                    iat: unix_seconds(now).ok_or(SignError::InvalidExpiry)?,
+                    aud: &inner.salt,
+                };
+                jws::mint(key, &claims, inner.max_token_len)?
+            }
+            // Without `jose` a keyring holds only HMAC keys.
+            #[cfg(not(feature = "jose"))]
+            None => return Err(SignError::NoSigningKey),
         };
-        let json =
-            serde_json::to_vec(&envelope).map_err(|e| SignError::Serialize(SharedError::new(e)))?;
-        let token = native::encode(key.id(), &json, mac, inner.max_token_len)?;
         keys.value.counters[index].signed();
         Ok(token)
     }
@@ -253,19 +274,71 @@ impl Verifier {
                 max: inner.max_token_len,
             }));
         }
+        // Two dots make a JWS (a v1 token has three, and its prefix is no JSON header).
+        #[cfg(feature = "jose")]
+        if !token.starts_with(native::PREFIX)
+            && token.bytes().filter(|&b| b == b'.').count() == 2
+            && !crate::codec::has_surrounding_whitespace(token.as_bytes())
+        {
+            return self.verify_jws(token, purpose);
+        }
         let parts = match native::split(token) {
             Ok(parts) => parts,
             Err(malformed) => return self.unknown_key(Err(VerifyError::Malformed(malformed))),
         };
-        inner.keys.with(|keys| {
-            let Some(index) = keys.keyring.index_of(parts.key_id) else {
+        self.with_key(parts.key_id, |keys, index| {
+            self.verify_with(keys, index, &parts, purpose)
+        })
+    }
+
+    /// Runs `verify` with the key named `key_id` in the snapshot in force, counting the
+    /// outcome against that key (or against `unknown` when there is no such key).
+    fn with_key<T>(
+        &self,
+        key_id: &str,
+        verify: impl FnOnce(&Computed<DerivedMacs>, usize) -> Result<T, VerifyError>,
+    ) -> Result<T, VerifyError> {
+        self.inner.keys.with(|keys| {
+            let Some(index) = keys.keyring.index_of(key_id) else {
                 return self.unknown_key(Err(VerifyError::UnknownKey {
-                    key_id: parts.key_id.to_owned(),
+                    key_id: key_id.to_owned(),
                 }));
             };
-            let result = self.verify_with(keys, index, &parts, purpose);
+            let result = verify(keys, index);
             keys.value.counters[index].verified(&result);
             result
+        })
+    }
+
+    /// A JWS: the key its header names checks the signature (its algorithm, never the
+    /// header's), then the key's state, then the claims.
+    #[cfg(feature = "jose")]
+    fn verify_jws<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        purpose: Option<&str>,
+    ) -> Result<Verified<T>, VerifyError> {
+        let inner = &*self.inner;
+        let parts = match crate::jose::split(token, inner.max_token_len) {
+            Ok(parts) => parts,
+            Err(error) => return self.unknown_key(Err(jws::verify_error(error))),
+        };
+        self.with_key(&parts.header.kid, |keys, index| {
+            let key = &keys.keyring.keys()[index];
+            // An HMAC key's id in a JWS header: its algorithm is not the token's to pick.
+            let public = key
+                .public_key()
+                .ok_or_else(|| VerifyError::AlgorithmMismatch {
+                    key_id: key.id().to_owned(),
+                })?;
+            parts.verify(key.id(), public).map_err(jws::verify_error)?;
+            let now = keys.keyring.now();
+            key.ensure_verifies_at(now)?;
+            // The signature held: from here on the bytes are the key holder's.
+            let json = parts.claims_json().map_err(jws::verify_error)?;
+            let (value, expires_at) =
+                jws::decode_claims::<T>(&json, &inner.salt, purpose, now, inner.leeway)?;
+            Ok(self.accepted(keys, index, now, value, expires_at))
         })
     }
 
@@ -299,6 +372,10 @@ impl Verifier {
         let inner = &*self.inner;
         let keyring = &keys.keyring;
         let (key, mac) = key_and_mac(keys, index);
+        // A v1 token naming a key pair: only a JWS is that key's.
+        let mac = mac.ok_or_else(|| VerifyError::AlgorithmMismatch {
+            key_id: key.id().to_owned(),
+        })?;
         // The MAC before the key's state, whatever the state: a forged token naming a revoked
         // key is a bad signature, so it learns nothing about which keys were revoked, and
         // "key revoked" means a real token of that key was presented (a leak in use).
@@ -315,6 +392,22 @@ impl Verifier {
             decode_envelope::<T>(json, purpose, now, inner.leeway)
         })
         .map_err(VerifyError::Malformed)??;
+        Ok(self.accepted(keys, index, now, value, expires_at))
+    }
+
+    /// A token of key `index` that passed every check: counted, and the rotation hook told
+    /// when its key no longer signs.
+    fn accepted<T>(
+        &self,
+        keys: &Computed<DerivedMacs>,
+        index: usize,
+        now: SystemTime,
+        value: T,
+        expires_at: Option<SystemTime>,
+    ) -> Verified<T> {
+        let inner = &*self.inner;
+        let keyring = &keys.keyring;
+        let key = &keyring.keys()[index];
         keyring.record_verified(index);
         let signing = keyring.signing_index_at(now);
         let is_current_key = signing == Some(index);
@@ -325,12 +418,12 @@ impl Verifier {
                 salt: &inner.salt,
             });
         }
-        Ok(Verified {
+        Verified {
             value,
             key_id: KeyId::new(key.id()),
             is_current_key,
             expires_at,
-        })
+        }
     }
 }
 

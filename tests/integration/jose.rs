@@ -1,16 +1,17 @@
 //! Public-key tokens (feature `jose`): keys, JWS and JWKS against RFC 8037's vector, every
 //! security rule, a tamper sweep, and PyJWT — a JOSE library nobody here wrote — verifying
-//! what tokenring mints and minting what tokenring verifies.
+//! what a tokenring verifier mints and minting what it verifies.
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
-use tokenring::Secret;
 use tokenring::error::SecretError;
 use tokenring::jose::{self, JoseAlgorithm, Jwk, JwsError, PublicKey, SigningKey};
+use tokenring::{Key, Keyring, Secret, TokenOptions, Verifier, VerifyError};
 
 const MAX: usize = 4096;
 const ALGORITHMS: [JoseAlgorithm; 2] = [JoseAlgorithm::EdDsa, JoseAlgorithm::Es256];
@@ -290,71 +291,78 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/jose/pyjwt.py")
 }
 
-/// PyJWT verifies tokenring's EdDSA and ES256 tokens with nothing but the JWKS, reads the
-/// claims, and refuses an expired one and a tampered one.
+/// PyJWT verifies what a tokenring `Verifier` mints from a keyring's key pair, with nothing
+/// but the keyring's JWKS and its standard `decode(..., audience=SALT)`: reads the value and
+/// purpose, refuses an expired token, another audience and a tampered token.
 #[test]
 fn pyjwt_verifies_what_tokenring_mints() {
     let Some(python) = pyjwt() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let keys: Vec<(String, SigningKey)> = ALGORITHMS
-        .iter()
-        .map(|&a| (format!("k-{a}"), SigningKey::generate(a).unwrap()))
-        .collect();
-    let publics: Vec<(String, PublicKey)> = keys
-        .iter()
-        .map(|(kid, key)| (kid.clone(), key.public_key()))
-        .collect();
-    let jwks = jose::jwks(publics.iter().map(|(kid, key)| (kid.as_str(), key)));
-    assert!(!jwks.contains("\"d\""), "{jwks}");
-    let jwks_file = dir.path().join("jwks.json");
-    std::fs::write(&jwks_file, &jwks).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let pyjwt_verify = |token: &str| {
-        let output = Command::new(&python)
-            .arg(script())
-            .arg("verify")
-            .arg(&jwks_file)
-            .arg(token)
-            .output()
-            .unwrap();
-        (
-            output.status.success(),
-            String::from_utf8(output.stdout).unwrap().trim().to_owned(),
-        )
-    };
-    for (kid, key) in &keys {
-        let claims = json!({"dat": {"user": 42}, "pur": "login", "exp": now + 600});
-        let token = jose::sign(kid, key, claims.to_string().as_bytes());
-        let (ok, said) = pyjwt_verify(&token);
+    for algorithm in ALGORITHMS {
+        let kid = format!("k-{algorithm}");
+        let key = SigningKey::generate(algorithm).unwrap();
+        let ring = Keyring::new(vec![Key::from_signing_key(kid.as_str(), key)]).unwrap();
+        let jwks = ring.public().unwrap().jwks();
+        assert!(!jwks.contains("\"d\""), "{jwks}");
+        let jwks_file = dir.path().join("jwks.json");
+        std::fs::write(&jwks_file, &jwks).unwrap();
+        let pyjwt_verify = |token: &str, audience: &str| {
+            let output = Command::new(&python)
+                .arg(script())
+                .arg("verify")
+                .arg(&jwks_file)
+                .args([token, audience])
+                .output()
+                .unwrap();
+            (
+                output.status.success(),
+                String::from_utf8(output.stdout).unwrap().trim().to_owned(),
+            )
+        };
+        let verifier = Verifier::new(&ring, "accounts");
+        let options = TokenOptions::new()
+            .purpose("login")
+            .expires_in(Duration::from_secs(600));
+        let token = verifier.generate(&json!({"user": 42}), options).unwrap();
+        let (ok, said) = pyjwt_verify(&token, "accounts");
         assert!(ok, "{kid}: {said}");
         let read: Value = serde_json::from_str(&said).unwrap();
-        assert_eq!(read, claims);
+        assert_eq!(read["dat"], json!({"user": 42}), "{read}");
+        assert_eq!(read["pur"], "login");
+        assert_eq!(read["aud"], "accounts");
 
-        let expired = json!({"dat": 1, "pur": "login", "exp": now - 600});
-        let (ok, said) = pyjwt_verify(&jose::sign(kid, key, expired.to_string().as_bytes()));
-        assert!(!ok);
-        assert_eq!(said, "ExpiredSignatureError");
+        let (ok, said) = pyjwt_verify(&token, "billing");
+        assert_eq!((ok, said.as_str()), (false, "InvalidAudienceError"));
+
+        let past = SystemTime::now() - Duration::from_secs(600);
+        let expired = verifier
+            .generate(&1, TokenOptions::new().expires_at(past))
+            .unwrap();
+        let (ok, said) = pyjwt_verify(&expired, "accounts");
+        assert_eq!((ok, said.as_str()), (false, "ExpiredSignatureError"));
 
         let mut tampered = token.clone().into_bytes();
         let at = token.find('.').unwrap() + 3;
         tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
-        let (ok, _) = pyjwt_verify(&String::from_utf8(tampered).unwrap());
+        let (ok, _) = pyjwt_verify(&String::from_utf8(tampered).unwrap(), "accounts");
         assert!(!ok);
     }
 }
 
-/// tokenring verifies PyJWT's EdDSA and ES256 tokens with the public JWK imported; another
-/// key's token is refused.
+/// tokenring verifies PyJWT's EdDSA and ES256 tokens through a public keyring holding the
+/// imported JWK, reading `dat` and `pur`; a wrong purpose, an expired token, another key's
+/// token and another audience are refused.
 #[test]
 fn tokenring_verifies_what_pyjwt_mints() {
     let Some(python) = pyjwt() else { return };
-    let mint = |alg: &str, kid: &str| -> (PublicKey, String) {
+    let now = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mint = |alg: &str, claims: &Value| -> (PublicKey, String) {
         let output = Command::new(&python)
             .arg(script())
-            .args(["mint", alg, kid, r#"{"dat": "hello", "pur": "login"}"#])
+            .args(["mint", alg, "py-1", &claims.to_string()])
             .output()
             .unwrap();
         assert!(
@@ -369,15 +377,33 @@ fn tokenring_verifies_what_pyjwt_mints() {
             minted["token"].as_str().unwrap().to_owned(),
         )
     };
+    let claims = json!({"dat": "hello", "pur": "login", "aud": "accounts", "exp": now + 600});
     for alg in ["EdDSA", "ES256"] {
-        let (public, token) = mint(alg, "py-1");
-        let claims: Value =
-            serde_json::from_slice(&verify_with(&token, "py-1", &public).unwrap()).unwrap();
-        assert_eq!(claims, json!({"dat": "hello", "pur": "login"}));
-        let (other, _) = mint(alg, "py-1");
+        let (public, token) = mint(alg, &claims);
+        let ring = Keyring::new(vec![Key::from_public_key("py-1", public)]).unwrap();
+        let verifier = Verifier::new(&ring, "accounts");
+        let verified = verifier.verify::<String>(&token, Some("login")).unwrap();
+        assert_eq!(verified.value, "hello");
+        assert_eq!(&*verified.key_id, "py-1");
         assert!(matches!(
-            verify_with(&token, "py-1", &other),
-            Err(JwsError::BadSignature { .. })
+            verifier.verify::<String>(&token, Some("logout")),
+            Err(VerifyError::PurposeMismatch { .. })
+        ));
+        assert!(matches!(
+            Verifier::new(&ring, "billing").verify::<String>(&token, Some("login")),
+            Err(VerifyError::WrongAudience { .. })
+        ));
+        let mut expired = claims.clone();
+        expired["exp"] = json!(now - 600);
+        let (other, expired) = mint(alg, &expired);
+        let other_ring = Keyring::new(vec![Key::from_public_key("py-1", other)]).unwrap();
+        assert!(matches!(
+            Verifier::new(&other_ring, "accounts").verify::<String>(&expired, Some("login")),
+            Err(VerifyError::Expired { .. })
+        ));
+        assert!(matches!(
+            verifier.verify::<String>(&expired, Some("login")),
+            Err(VerifyError::BadSignature { .. })
         ));
     }
 }

@@ -203,7 +203,7 @@ fn every_entry_error_names_key_and_field() {
                 r#"{{"id": "a", "secret": "{S32}", "algorithm": "none"}}"#
             )),
             "key \"a\"",
-            "\"algorithm\" must be HS256, HS384 or HS512 (it is a value of 4 characters)",
+            "\"algorithm\" must be HS256, HS384, HS512, EdDSA or ES256 (it is a value of 4 characters)",
         ),
         (
             one(&format!(
@@ -441,4 +441,21 @@ fn a_keyring_by_reference_and_its_clones_are_the_same_snapshot() {
     assert_eq!(keyring.verified_count("k1"), Some(2));
     assert_eq!(copy.verified_count("k1"), Some(2));
     assert_eq!(copy.signing_key().map(|k| k.id()), Some("k1"));
+}
+
+/// Without the `jose` feature a key pair entry is refused by its algorithm's name, not
+/// mistaken for an HMAC key.
+#[cfg(not(feature = "jose"))]
+#[test]
+fn key_pairs_need_the_jose_feature() {
+    for algorithm in ["EdDSA", "ES256"] {
+        let json = format!(
+            r#"{{"keys": [{{"id": "a", "algorithm": "{algorithm}", "public_key": "AAAA"}}]}}"#
+        );
+        let message = Keyring::from_json(&json).unwrap_err().to_string();
+        assert!(
+            message.contains(algorithm) && message.contains("`jose` feature"),
+            "{message}"
+        );
+    }
 }

@@ -13,6 +13,8 @@ mod http_source;
 #[cfg(feature = "jose")]
 mod jose;
 mod keyring;
+#[cfg(feature = "jose")]
+mod public_keyring;
 #[cfg(feature = "rails")]
 mod rails_corners;
 #[cfg(feature = "rails")]

@@ -1,7 +1,9 @@
 """PyJWT on the other side of tokenring's JWS.
 
-    pyjwt.py verify JWKS_FILE TOKEN   the claims as JSON, verified with the JWKS key the
-                                      token's kid names; exit 1 and the error's class otherwise
+    pyjwt.py verify JWKS_FILE TOKEN [AUDIENCE]
+                                      the claims as JSON, verified with the JWKS key the
+                                      token's kid names (and the audience, when given);
+                                      exit 1 and the error's class otherwise
     pyjwt.py mint ALG KID CLAIMS      a new key: {"jwk": its public JWK, "token": CLAIMS signed}
 """
 import json
@@ -10,14 +12,14 @@ import sys
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-def verify(jwks_file, token):
+def verify(jwks_file, token, audience=None):
     with open(jwks_file) as f:
         jwks = jwt.PyJWKSet.from_dict(json.load(f))
     kid = jwt.get_unverified_header(token).get("kid")
     try:
         key = jwks[kid]
         # The algorithm comes from the JWK, never from the token.
-        claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name])
+        claims = jwt.decode(token, key.key, algorithms=[key.algorithm_name], audience=audience)
     except Exception as error:  # every refusal, by its class
         print(type(error).__name__)
         sys.exit(1)
@@ -34,6 +36,6 @@ def mint(alg, kid, claims):
     print(json.dumps({"jwk": jwk, "token": token}))
 
 if sys.argv[1] == "verify":
-    verify(sys.argv[2], sys.argv[3])
+    verify(*sys.argv[2:5])
 else:
     mint(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -11,13 +11,14 @@ use tokenring::VerifyError;
 /// |---|---|
 /// | `missing_token` | 401 |
 /// | `malformed`, `too_large`, `invalid_value` | 400 |
-/// | `bad_signature`, `key_revoked`, `key_expired` | 401 |
-/// | `purpose_mismatch` | 403 |
+/// | `bad_signature`, `key_revoked`, `key_expired`, `not_yet_valid` | 401 |
+/// | `purpose_mismatch`, `wrong_audience` | 403 |
 /// | `expired` | 410 |
 ///
 /// A token naming a key the keyring does not hold answers `bad_signature`, as a forged one
 /// does: a client cannot tell a key id that exists (a pending one, say) from one that does not.
-/// The precise reason, `unknown_key`, stays in the verifier's log event and its metrics.
+/// So does a JWS whose `alg` is not its key's (`alg_mismatch`): the answer does not tell which
+/// algorithm a key has. The precise reasons stay in the verifier's log event and its metrics.
 ///
 /// 401 answers carry `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750) when the
 /// token came from the `Authorization` header.
@@ -48,13 +49,16 @@ impl TokenRejection {
     pub(crate) fn from_error(error: &VerifyError, bearer: bool) -> Self {
         let reason = match error {
             // Public answers do not enumerate key ids (see the type's docs).
-            VerifyError::UnknownKey { .. } => "bad_signature",
+            VerifyError::UnknownKey { .. } | VerifyError::AlgorithmMismatch { .. } => {
+                "bad_signature"
+            }
             other => other.reason(),
         };
         Self { reason, bearer }
     }
 
-    /// The reason code: [`VerifyError::reason`] (`unknown_key` answered as `bad_signature`), or
+    /// The reason code: [`VerifyError::reason`] (`unknown_key` and `alg_mismatch` answered as
+    /// `bad_signature`), or
     /// `missing_token`.
     pub fn reason(&self) -> &'static str {
         self.reason
@@ -64,7 +68,7 @@ impl TokenRejection {
     pub fn status(&self) -> StatusCode {
         match self.reason {
             "malformed" | "too_large" | "invalid_value" => StatusCode::BAD_REQUEST,
-            "purpose_mismatch" => StatusCode::FORBIDDEN,
+            "purpose_mismatch" | "wrong_audience" => StatusCode::FORBIDDEN,
             "expired" => StatusCode::GONE,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -82,6 +86,8 @@ impl TokenRejection {
             "key_expired" => "the token was signed with a key that has expired",
             "purpose_mismatch" => "the token was issued for another purpose",
             "expired" => "the token has expired",
+            "wrong_audience" => "the token was issued for another service",
+            "not_yet_valid" => "the token is not valid yet",
             _ => "the token was refused",
         }
     }
@@ -126,5 +132,28 @@ impl IntoResponse for TokenRejection {
                 .insert(header::WWW_AUTHENTICATE, challenge);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every reason a verifier gives has its own words in the answer, except the two the
+    /// answer hides behind `bad_signature`.
+    #[test]
+    fn every_reason_has_its_words() {
+        for reason in VerifyError::REASONS {
+            let rejection = TokenRejection {
+                reason,
+                bearer: false,
+            };
+            let hidden = matches!(reason, "unknown_key" | "alg_mismatch");
+            assert_eq!(
+                rejection.message() == "the token was refused",
+                hidden,
+                "{reason}"
+            );
+        }
     }
 }
