@@ -253,6 +253,12 @@ async fn verify(State(app): State<App>, body: Bytes) -> Response {
     }
 }
 
+/// The public keys of the keyring in force (key pairs only; empty for HMAC keyrings), for
+/// JOSE libraries verifying this service's tokens. Public: it holds nothing secret.
+async fn jwks(State(app): State<App>) -> tokenring_axum::JwksDocument {
+    tokenring_axum::JwksDocument::new(&app.keyring.keyring())
+}
+
 async fn status(State(app): State<App>) -> Response {
     let status = app.keyring.status();
     let keys: Vec<Value> = status
@@ -502,6 +508,7 @@ async fn main() -> std::process::ExitCode {
         .route("/login", post(login))
         .route("/me", get(me))
         .route("/protected", get(protected))
+        .route("/.well-known/jwks.json", get(jwks))
         .with_state(app.clone());
     // What operators read (key ids, states, per-key counts, the keyring's source) listens
     // apart, on loopback unless told otherwise, never beside the public routes.

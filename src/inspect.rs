@@ -64,6 +64,46 @@ pub fn decode_unverified(token: &str) -> Result<Unverified, Malformed> {
     })
 }
 
+/// A JWS's header and claims, unverified (feature `jose`).
+#[cfg(feature = "jose")]
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct UnverifiedJws {
+    /// The protected header as written (`alg`, `kid`, `typ`, …).
+    pub header: Value,
+    /// The claims as written (`dat`, `pur`, `exp`, `iat`, `aud`, … for tokenring's).
+    pub claims: Value,
+}
+
+/// Splits and decodes a JWS compact token **without checking its signature**.
+///
+/// # Errors
+///
+/// [`Malformed::JwsStructure`] unless three base64url parts; [`Malformed::JwsHeader`] or
+/// [`Malformed::Payload`] when the header or the claims are not base64url JSON objects.
+#[cfg(feature = "jose")]
+pub fn decode_jws_unverified(token: &str) -> Result<UnverifiedJws, Malformed> {
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Malformed::JwsStructure);
+    };
+    let object = |part: &str, error| {
+        native::B64
+            .decode(part)
+            .ok()
+            .and_then(|json| serde_json::from_slice::<Value>(&json).ok())
+            .filter(Value::is_object)
+            .ok_or(error)
+    };
+    Ok(UnverifiedJws {
+        header: object(header, Malformed::JwsHeader)?,
+        claims: object(claims, Malformed::Payload)?,
+    })
+}
+
 fn base64_decoded_len(encoded: usize) -> Option<usize> {
     match encoded % 4 {
         1 => None,

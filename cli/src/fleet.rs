@@ -187,7 +187,7 @@ mod with_etcd {
                 "{ring} has no keyring yet; create one with: tokenring keyring init {ring}"
             ))
         })?;
-        let key = new_key(args, Some(keyring.now() + PENDING_FOR))?;
+        let key = new_key(args, Some(keyring.now() + PENDING_FOR), Some(&keyring))?;
         let id = key.id().to_owned();
         let updated = tokenring::rotation::add(&keyring, key).map_err(refused)?;
         let written = source.store(&updated, Some(revision))?;

@@ -3,13 +3,14 @@
 //! Every change is validated as a whole keyring before it is written, so the CLI never
 //! writes a file that a server would refuse.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use clap::Subcommand;
 use tokenring::rotation;
 use tokenring::{Key, KeyState, Keyring};
 
-use crate::new_key::{NewKeyArgs, new_key};
+use crate::new_key::{NewKeyArgs, key_id, new_key, shapes_key};
 use crate::output::refused;
 use crate::ring::{Ring, RingArg};
 use crate::{Failure, format_time, out, parse_duration, parse_time, resolve_time};
@@ -33,6 +34,10 @@ pub(crate) enum KeyringCommand {
         file: RingArg,
         #[command(flatten)]
         key: NewKeyArgs,
+        /// Add a public key from a JWK file (EdDSA or ES256; its `kid` is the key id unless
+        /// --id is given) instead of generating a key: tokens its holder mints verify here.
+        #[arg(long, value_name = "FILE", conflicts_with = "activate_when_converged")]
+        jwk: Option<PathBuf>,
         /// Start signing this long from now (e.g. 1h); it verifies at once.
         #[arg(long, value_parser = parse_duration, conflicts_with = "activates_at")]
         activates_in: Option<Duration>,
@@ -86,6 +91,21 @@ pub(crate) enum KeyringCommand {
         #[arg(long)]
         revoked: bool,
     },
+    /// Print the public keyring (every EdDSA/ES256 key's public key, no secret at all): what
+    /// verify-only services load with --keyring.
+    Public {
+        #[command(flatten)]
+        file: RingArg,
+        /// Write it to this file (atomically, mode 0600, replacing it) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the JWKS (RFC 7517) of the keys that verify now and the pending ones: what a
+    /// JOSE library verifies this keyring's tokens with.
+    Jwks {
+        #[command(flatten)]
+        file: RingArg,
+    },
     /// Show every key and its state now.
     List {
         #[command(flatten)]
@@ -127,6 +147,7 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
         KeyringCommand::Add {
             file,
             key,
+            jwk: _,
             activates_in: _,
             activates_at: _,
             activate_when_converged: true,
@@ -136,10 +157,13 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
         KeyringCommand::Add {
             file,
             key,
+            jwk,
             activates_in,
             activates_at,
             ..
-        } => add(&file.ring, &key, activates_in, activates_at),
+        } => add(&file.ring, &key, jwk.as_deref(), activates_in, activates_at),
+        KeyringCommand::Public { file, output } => public(&file.ring, output.as_deref()),
+        KeyringCommand::Jwks { file } => out(file.ring.load()?.jwks()),
         KeyringCommand::Retire {
             file,
             key_id,
@@ -155,7 +179,7 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
 }
 
 pub(crate) fn keygen(args: &NewKeyArgs) -> Result<(), Failure> {
-    let key = new_key(args, None)?;
+    let key = new_key(args, None, None)?;
     let keyring = Keyring::new(vec![key])?;
     // Print the entry exactly as it would appear in a keyring file.
     let document: serde_json::Value = serde_json::from_str(&keyring.to_json())?;
@@ -164,7 +188,7 @@ pub(crate) fn keygen(args: &NewKeyArgs) -> Result<(), Failure> {
 }
 
 fn init(file: &Ring, args: &NewKeyArgs, force: bool) -> Result<(), Failure> {
-    let keyring = Keyring::new(vec![new_key(args, None)?])?;
+    let keyring = Keyring::new(vec![new_key(args, None, None)?])?;
     file.create(&keyring, force)?;
     let id = keyring.keys()[0].id();
     out(format_args!(
@@ -175,15 +199,20 @@ fn init(file: &Ring, args: &NewKeyArgs, force: bool) -> Result<(), Failure> {
 fn add(
     file: &Ring,
     args: &NewKeyArgs,
+    jwk: Option<&Path>,
     activates_in: Option<Duration>,
     activates_at: Option<SystemTime>,
 ) -> Result<(), Failure> {
+    let imported = jwk.map(|path| import_jwk(path, args)).transpose()?;
     let (id, message) = file.edit(|keyring| {
         let now = keyring.now();
         // Without a time the key activates now, so it really signs: a key without
         // `activates_at` would count as the earliest and lose to every staged key.
         let activates = resolve_time(activates_in, activates_at, now)?.unwrap_or(now);
-        let key = new_key(args, Some(activates))?;
+        let key = match &imported {
+            Some(key) => key.clone().with_activates_at(Some(activates)),
+            None => new_key(args, Some(activates), Some(keyring))?,
+        };
         let id = key.id().to_owned();
         let updated = rotation::add(keyring, key).map_err(refused)?;
         let message = describe_added(&updated, &id);
@@ -196,6 +225,46 @@ fn add(
         );
     }
     out(format_args!("added key {id:?}: {message}"))
+}
+
+/// The public key a JWK file holds, as a key that only verifies.
+fn import_jwk(path: &Path, args: &NewKeyArgs) -> Result<Key, Failure> {
+    if shapes_key(args) {
+        return Err(Failure::new(
+            "--algorithm and --bytes describe a generated key; a JWK names its own",
+        ));
+    }
+    let failed = |what: &str| Failure::new(format!("{}: {what}", path.display()));
+    let text = std::fs::read_to_string(path).map_err(|e| failed(&e.to_string()))?;
+    let jwk: tokenring::jose::Jwk = serde_json::from_str(&text)
+        .map_err(|_| failed("not a JWK (a JSON object with kty, crv, x)"))?;
+    let public = jwk.to_public_key().map_err(|e| {
+        failed(&format!(
+            "refused: {e} (EdDSA or ES256 public keys, use sig, no private part)"
+        ))
+    })?;
+    let id = match (&jwk.kid, args.has_id()) {
+        (Some(kid), false) => kid.clone(),
+        _ => key_id(args)?,
+    };
+    Ok(Key::from_public_key(id, public))
+}
+
+/// Writes the public keyring of `file`: to `output`, atomically, or to stdout.
+fn public(file: &Ring, output: Option<&Path>) -> Result<(), Failure> {
+    let public = file.load()?.public()?;
+    match output {
+        Some(path) => {
+            crate::files::create(path, &public)?;
+            eprintln!(
+                "tokenring: wrote the public keyring of {file} to {} ({} keys, no secret)",
+                path.display(),
+                public.keys().len()
+            );
+            Ok(())
+        }
+        None => out(public.to_json().trim_end()),
+    }
 }
 
 /// What the new key does in the keyring as written, never what the flags asked for.

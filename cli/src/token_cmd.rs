@@ -101,12 +101,36 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
 
 pub(crate) fn inspect(args: &InspectArgs) -> Result<(), Failure> {
     let token = argument(&args.token)?;
+    let warn = || {
+        eprintln!(
+            "tokenring: warning: NOT VERIFIED. Anyone can write a token that decodes; \
+             only `tokenring verify` checks the signature."
+        );
+    };
+    if !token.starts_with("v1.") && token.matches('.').count() == 2 {
+        let jws = tokenring::inspect::decode_jws_unverified(&token)
+            .map_err(|e| Failure::new(format!("cannot decode: {e}")))?;
+        warn();
+        let expires_at = jws.claims["exp"]
+            .as_u64()
+            .map(|s| SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        return out(serde_json::to_string_pretty(&json!({
+            "verified": false,
+            "format": "JWS",
+            "key_id": jws.header["kid"],
+            "algorithm": jws.header["alg"],
+            "purpose": jws.claims["pur"],
+            "audience": jws.claims["aud"],
+            "expires_at": expires_at.map(format_time),
+            "expired": expires_at.map(|at| at <= SystemTime::now()),
+            "value": jws.claims["dat"],
+            "header": jws.header,
+            "claims": jws.claims,
+        }))?);
+    }
     let claims = tokenring::inspect::decode_unverified(&token)
         .map_err(|e| Failure::new(format!("cannot decode: {e}")))?;
-    eprintln!(
-        "tokenring: warning: NOT VERIFIED. Anyone can write a token that decodes; \
-         only `tokenring verify` checks the signature."
-    );
+    warn();
     let algorithm = match claims.tag_len {
         32 => "HS256",
         48 => "HS384",

@@ -470,3 +470,90 @@ fn humantime_seconds(text: &str) -> u64 {
         .unwrap()
         .as_secs()
 }
+
+/// On a key pair keyring the server mints JWS and serves its JWKS at
+/// `/.well-known/jwks.json`, cached no longer than until the pending key activates; PyJWT
+/// verifies the server's token with that JWKS alone, and so does the public keyring, which
+/// mints nothing.
+#[test]
+fn the_server_publishes_its_jwks_for_verify_only_services() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = dir.path().join("ring.json");
+    let public = dir.path().join("public.json");
+    let (ring, public) = (ring.to_str().unwrap(), public.to_str().unwrap());
+    tokenring(&[
+        "keyring",
+        "init",
+        ring,
+        "--algorithm",
+        "EdDSA",
+        "--id",
+        "k1",
+    ]);
+    tokenring(&[
+        "keyring",
+        "add",
+        ring,
+        "--id",
+        "k2",
+        "--activates-in",
+        "90s",
+    ]);
+    tokenring(&["keyring", "public", ring, "--output", public]);
+    let issuer = Server::start(ring, &[]);
+
+    let response = Client::new()
+        .get(format!("http://{}/.well-known/jwks.json", issuer.addr))
+        .send()
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let cache = response.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let max_age: u64 = cache
+        .trim_start_matches("public, max-age=")
+        .parse()
+        .unwrap();
+    assert!(max_age <= 90, "{cache}");
+    let jwks = response.text().unwrap();
+    let document: Value = serde_json::from_str(&jwks).unwrap();
+    let kids: Vec<&str> = document["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, ["k2", "k1"], "{jwks}");
+    assert!(!jwks.contains("\"d\""), "{jwks}");
+
+    let token = issuer.mint(7).expect("the issuer mints");
+    assert_eq!(token.split('.').count(), 3, "a JWS: {token}");
+    let value = tokenring(&["verify", "--keyring", public, "--purpose", "fleet", &token]);
+    assert_eq!(value.trim(), r#"{"n":7}"#);
+    let minted = common::tokenring_command()
+        .args(["sign", "--keyring", public, "1"])
+        .output()
+        .unwrap();
+    assert!(!minted.status.success(), "the public keyring minted");
+
+    let Some(python) = tokenring_test_support::pyjwt::python() else {
+        return;
+    };
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, &jwks).unwrap();
+    let output = std::process::Command::new(python)
+        .arg(tokenring_test_support::pyjwt::script())
+        .arg("verify")
+        .arg(&jwks_file)
+        .args([token.as_str(), "tokenring"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{said}");
+    let claims: Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(
+        (&claims["dat"], &claims["pur"]),
+        (&json!({"n": 7}), &json!("fleet"))
+    );
+}

@@ -8,3 +8,4 @@
 pub mod etcd;
 pub mod missing;
 pub mod process;
+pub mod pyjwt;

@@ -2,7 +2,6 @@
 //! security rule, a tamper sweep, and PyJWT — a JOSE library nobody here wrote — verifying
 //! what a tokenring verifier mints and minting what it verifies.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
@@ -271,25 +270,7 @@ fn a_jwk_with_a_private_part_or_another_use_is_refused() {
     assert_eq!(wrong.to_public_key(), Err(SecretError::InvalidKey));
 }
 
-/// PyJWT's Python, from `tests/jose/setup.sh`; `None` when missing and the skip was asked for.
-fn pyjwt() -> Option<PathBuf> {
-    let venv = std::env::var_os("TOKENRING_PY")
-        .map_or_else(|| PathBuf::from("/tmp/tokenring-py"), PathBuf::from);
-    let python = venv.join("bin/python");
-    let works = Command::new(&python)
-        .args(["-c", "import jwt, cryptography"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !works {
-        tokenring_test_support::missing::missing("PyJWT", "tests/jose/setup.sh");
-        return None;
-    }
-    Some(python)
-}
-
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/jose/pyjwt.py")
-}
+use tokenring_test_support::pyjwt::{python as pyjwt, script};
 
 /// PyJWT verifies what a tokenring `Verifier` mints from a keyring's key pair, with nothing
 /// but the keyring's JWKS and its standard `decode(..., audience=SALT)`: reads the value and

@@ -14,12 +14,16 @@
 #![warn(missing_docs)]
 
 mod jar;
+#[cfg(feature = "jose")]
+mod jwks;
 mod rejection;
 mod token;
 
 #[allow(deprecated)]
 pub use jar::JarKeys;
 pub use jar::{JarConfig, RotatingJar};
+#[cfg(feature = "jose")]
+pub use jwks::JwksDocument;
 pub use rejection::TokenRejection;
 pub use token::{Purpose, Token, TokenSource};
 

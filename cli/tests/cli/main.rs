@@ -2,6 +2,7 @@
 //! command group (etcd keyrings are in `etcd.rs`, a binary of its own).
 
 mod keyring;
+mod public;
 #[cfg(feature = "rails")]
 mod rails;
 mod tokens;
