@@ -8,4 +8,4 @@
 pub mod etcd;
 pub mod missing;
 pub mod process;
-pub mod pyjwt;
+pub mod jose_libraries;

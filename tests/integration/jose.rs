@@ -2,7 +2,6 @@
 //! security rule, a tamper sweep, and PyJWT — a JOSE library nobody here wrote — verifying
 //! what a tokenring verifier mints and minting what it verifies.
 
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -270,121 +269,114 @@ fn a_jwk_with_a_private_part_or_another_use_is_refused() {
     assert_eq!(wrong.to_public_key(), Err(SecretError::InvalidKey));
 }
 
-use tokenring_test_support::pyjwt::{python as pyjwt, script};
+use tokenring_test_support::jose_libraries;
 
-/// PyJWT verifies what a tokenring `Verifier` mints from a keyring's key pair, with nothing
-/// but the keyring's JWKS and its standard `decode(..., audience=SALT)`: reads the value and
-/// purpose, refuses an expired token, another audience and a tampered token.
+/// PyJWT and Node's `jose` verify what a tokenring `Verifier` mints from a keyring's key pair,
+/// with nothing but the keyring's JWKS and their standard call with an audience: they read
+/// the value and purpose, and refuse an expired token, another audience and a tampered token.
 #[test]
-fn pyjwt_verifies_what_tokenring_mints() {
-    let Some(python) = pyjwt() else { return };
+fn jose_libraries_verify_what_tokenring_mints() {
     let dir = tempfile::tempdir().unwrap();
-    for algorithm in ALGORITHMS {
-        let kid = format!("k-{algorithm}");
-        let key = SigningKey::generate(algorithm).unwrap();
-        let ring = Keyring::new(vec![Key::from_signing_key(kid.as_str(), key)]).unwrap();
-        let jwks = ring.public().unwrap().jwks();
-        assert!(!jwks.contains("\"d\""), "{jwks}");
-        let jwks_file = dir.path().join("jwks.json");
-        std::fs::write(&jwks_file, &jwks).unwrap();
-        let pyjwt_verify = |token: &str, audience: &str| {
-            let output = Command::new(&python)
-                .arg(script())
-                .arg("verify")
-                .arg(&jwks_file)
-                .args([token, audience])
-                .output()
+    for library in jose_libraries::all() {
+        for algorithm in ALGORITHMS {
+            let what = format!("{} {algorithm}", library.name);
+            let kid = format!("k-{algorithm}");
+            let key = SigningKey::generate(algorithm).unwrap();
+            let ring = Keyring::new(vec![Key::from_signing_key(kid.as_str(), key)]).unwrap();
+            let jwks = ring.public().unwrap().jwks();
+            assert!(!jwks.contains("\"d\""), "{jwks}");
+            let jwks_file = dir.path().join("jwks.json");
+            std::fs::write(&jwks_file, &jwks).unwrap();
+            let verifier = Verifier::new(&ring, "accounts");
+            let options = TokenOptions::new()
+                .purpose("login")
+                .expires_in(Duration::from_secs(600));
+            let token = verifier.generate(&json!({"user": 42}), options).unwrap();
+            let (ok, said) = library.verify(&jwks_file, &token, "accounts");
+            assert!(ok, "{what}: {said}");
+            let read: Value = serde_json::from_str(&said).unwrap();
+            assert_eq!(read["dat"], json!({"user": 42}), "{what}: {read}");
+            assert_eq!(read["pur"], "login", "{what}");
+            assert_eq!(read["aud"], "accounts", "{what}");
+
+            let (ok, said) = library.verify(&jwks_file, &token, "billing");
+            assert_eq!(
+                (ok, said.as_str()),
+                (false, library.wrong_audience),
+                "{what}"
+            );
+
+            let past = SystemTime::now() - Duration::from_secs(600);
+            let expired = verifier
+                .generate(&1, TokenOptions::new().expires_at(past))
                 .unwrap();
-            (
-                output.status.success(),
-                String::from_utf8(output.stdout).unwrap().trim().to_owned(),
-            )
-        };
-        let verifier = Verifier::new(&ring, "accounts");
-        let options = TokenOptions::new()
-            .purpose("login")
-            .expires_in(Duration::from_secs(600));
-        let token = verifier.generate(&json!({"user": 42}), options).unwrap();
-        let (ok, said) = pyjwt_verify(&token, "accounts");
-        assert!(ok, "{kid}: {said}");
-        let read: Value = serde_json::from_str(&said).unwrap();
-        assert_eq!(read["dat"], json!({"user": 42}), "{read}");
-        assert_eq!(read["pur"], "login");
-        assert_eq!(read["aud"], "accounts");
+            let (ok, said) = library.verify(&jwks_file, &expired, "accounts");
+            assert_eq!((ok, said.as_str()), (false, library.expired), "{what}");
 
-        let (ok, said) = pyjwt_verify(&token, "billing");
-        assert_eq!((ok, said.as_str()), (false, "InvalidAudienceError"));
-
-        let past = SystemTime::now() - Duration::from_secs(600);
-        let expired = verifier
-            .generate(&1, TokenOptions::new().expires_at(past))
-            .unwrap();
-        let (ok, said) = pyjwt_verify(&expired, "accounts");
-        assert_eq!((ok, said.as_str()), (false, "ExpiredSignatureError"));
-
-        let mut tampered = token.clone().into_bytes();
-        let at = token.find('.').unwrap() + 3;
-        tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
-        let (ok, _) = pyjwt_verify(&String::from_utf8(tampered).unwrap(), "accounts");
-        assert!(!ok);
+            let mut tampered = token.clone().into_bytes();
+            let at = token.find('.').unwrap() + 3;
+            tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
+            let tampered = String::from_utf8(tampered).unwrap();
+            let (ok, _) = library.verify(&jwks_file, &tampered, "accounts");
+            assert!(!ok, "{what}: a tampered token verified");
+        }
     }
 }
 
-/// tokenring verifies PyJWT's EdDSA and ES256 tokens through a public keyring holding the
-/// imported JWK, reading `dat` and `pur`; a wrong purpose, an expired token, another key's
-/// token and another audience are refused.
+/// tokenring verifies PyJWT's and Node `jose`'s EdDSA and ES256 tokens through a public
+/// keyring holding the imported JWK, reading `dat` and `pur`; a wrong purpose, an expired
+/// token, another key's token and another audience are refused.
 #[test]
-fn tokenring_verifies_what_pyjwt_mints() {
-    let Some(python) = pyjwt() else { return };
+fn tokenring_verifies_what_jose_libraries_mint() {
     let now = SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let mint = |alg: &str, claims: &Value| -> (PublicKey, String) {
-        let output = Command::new(&python)
-            .arg(script())
-            .args(["mint", alg, "py-1", &claims.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let minted: Value = serde_json::from_slice(&output.stdout).unwrap();
-        let jwk: Jwk = serde_json::from_value(minted["jwk"].clone()).unwrap();
-        (
-            jwk.to_public_key().unwrap(),
-            minted["token"].as_str().unwrap().to_owned(),
-        )
-    };
     let claims = json!({"dat": "hello", "pur": "login", "aud": "accounts", "exp": now + 600});
-    for alg in ["EdDSA", "ES256"] {
-        let (public, token) = mint(alg, &claims);
-        let ring = Keyring::new(vec![Key::from_public_key("py-1", public)]).unwrap();
-        let verifier = Verifier::new(&ring, "accounts");
-        let verified = verifier.verify::<String>(&token, Some("login")).unwrap();
-        assert_eq!(verified.value, "hello");
-        assert_eq!(&*verified.key_id, "py-1");
-        assert!(matches!(
-            verifier.verify::<String>(&token, Some("logout")),
-            Err(VerifyError::PurposeMismatch { .. })
-        ));
-        assert!(matches!(
-            Verifier::new(&ring, "billing").verify::<String>(&token, Some("login")),
-            Err(VerifyError::WrongAudience { .. })
-        ));
-        let mut expired = claims.clone();
-        expired["exp"] = json!(now - 600);
-        let (other, expired) = mint(alg, &expired);
-        let other_ring = Keyring::new(vec![Key::from_public_key("py-1", other)]).unwrap();
-        assert!(matches!(
-            Verifier::new(&other_ring, "accounts").verify::<String>(&expired, Some("login")),
-            Err(VerifyError::Expired { .. })
-        ));
-        assert!(matches!(
-            verifier.verify::<String>(&expired, Some("login")),
-            Err(VerifyError::BadSignature { .. })
-        ));
+    for library in jose_libraries::all() {
+        let mint = |alg: &str, claims: &Value| -> (PublicKey, String) {
+            let minted = library.mint(alg, "ext-1", &claims.to_string());
+            let jwk: Jwk = serde_json::from_value(minted["jwk"].clone()).unwrap();
+            (
+                jwk.to_public_key().unwrap(),
+                minted["token"].as_str().unwrap().to_owned(),
+            )
+        };
+        for alg in ["EdDSA", "ES256"] {
+            let what = format!("{} {alg}", library.name);
+            let (public, token) = mint(alg, &claims);
+            let ring = Keyring::new(vec![Key::from_public_key("ext-1", public)]).unwrap();
+            let verifier = Verifier::new(&ring, "accounts");
+            let verified = verifier.verify::<String>(&token, Some("login")).unwrap();
+            assert_eq!(verified.value, "hello", "{what}");
+            assert_eq!(&*verified.key_id, "ext-1");
+            assert!(matches!(
+                verifier.verify::<String>(&token, Some("logout")),
+                Err(VerifyError::PurposeMismatch { .. })
+            ));
+            assert!(matches!(
+                Verifier::new(&ring, "billing").verify::<String>(&token, Some("login")),
+                Err(VerifyError::WrongAudience { .. })
+            ));
+            let mut expired = claims.clone();
+            expired["exp"] = json!(now - 600);
+            let (other, expired) = mint(alg, &expired);
+            let other_ring = Keyring::new(vec![Key::from_public_key("ext-1", other)]).unwrap();
+            assert!(
+                matches!(
+                    Verifier::new(&other_ring, "accounts")
+                        .verify::<String>(&expired, Some("login")),
+                    Err(VerifyError::Expired { .. })
+                ),
+                "{what}"
+            );
+            assert!(
+                matches!(
+                    verifier.verify::<String>(&expired, Some("login")),
+                    Err(VerifyError::BadSignature { .. })
+                ),
+                "{what}"
+            );
+        }
     }
 }

@@ -2,10 +2,8 @@
 //! JWKS, JWS signed, verified and inspected, a JWK imported — and PyJWT on the other side,
 //! verifying with nothing but the JWKS the CLI prints.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
-use tokenring_test_support::pyjwt;
+use tokenring_test_support::jose_libraries;
 
 use super::{fails, ok};
 
@@ -162,101 +160,79 @@ fn key_pair_options_are_checked() {
     );
 }
 
-/// PyJWT verifies what `tokenring sign` mints with only what `tokenring keyring jwks`
-/// prints; `tokenring verify` accepts what PyJWT mints once its JWK is imported with
-/// `keyring add --jwk`, and refuses a wrong purpose, another audience and another key.
+/// PyJWT and Node's `jose` verify what `tokenring sign` mints with only what `tokenring
+/// keyring jwks` prints; `tokenring verify` accepts what they mint once the JWK is imported
+/// with `keyring add --jwk`, and refuses a wrong purpose.
 #[test]
-fn pyjwt_and_the_cli_read_each_other() {
-    let Some(python) = pyjwt::python() else {
-        return;
-    };
-    for algorithm in ["EdDSA", "ES256"] {
-        let dir = tempfile::tempdir().unwrap();
-        let (ring, _) = rings(dir.path(), algorithm);
-        let jwks = dir.path().join("jwks.json");
-        std::fs::write(&jwks, ok(&["keyring", "jwks", &ring])).unwrap();
-        let token = ok(&[
-            "sign",
-            "--keyring",
-            &ring,
-            "--salt",
-            "accounts",
-            "--purpose",
-            "login",
-            "--expires-in",
-            "10m",
-            r#"{"user":7}"#,
-        ]);
-        let pyjwt_verify = |token: &str, audience: &str| {
-            let output = Command::new(&python)
-                .arg(pyjwt::script())
-                .arg("verify")
-                .arg(&jwks)
-                .args([token.trim(), audience])
-                .output()
-                .unwrap();
-            (
-                output.status.success(),
-                String::from_utf8(output.stdout).unwrap().trim().to_owned(),
-            )
-        };
-        let (accepted, said) = pyjwt_verify(&token, "accounts");
-        assert!(accepted, "{algorithm}: {said}");
-        let claims: Value = serde_json::from_str(&said).unwrap();
-        assert_eq!(
-            (&claims["dat"], &claims["pur"]),
-            (&json!({"user": 7}), &json!("login"))
-        );
-        assert_eq!(pyjwt_verify(&token, "billing").1, "InvalidAudienceError");
+fn jose_libraries_and_the_cli_read_each_other() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    for library in jose_libraries::all() {
+        for algorithm in ["EdDSA", "ES256"] {
+            let what = format!("{} {algorithm}", library.name);
+            let dir = tempfile::tempdir().unwrap();
+            let (ring, _) = rings(dir.path(), algorithm);
+            let jwks = dir.path().join("jwks.json");
+            std::fs::write(&jwks, ok(&["keyring", "jwks", &ring])).unwrap();
+            let token = ok(&[
+                "sign",
+                "--keyring",
+                &ring,
+                "--salt",
+                "accounts",
+                "--purpose",
+                "login",
+                "--expires-in",
+                "10m",
+                r#"{"user":7}"#,
+            ]);
+            let (accepted, said) = library.verify(&jwks, &token, "accounts");
+            assert!(accepted, "{what}: {said}");
+            let claims: Value = serde_json::from_str(&said).unwrap();
+            assert_eq!(claims["dat"], json!({"user": 7}), "{what}");
+            assert_eq!(claims["pur"], "login", "{what}");
+            let refused = library.verify(&jwks, &token, "billing");
+            assert_eq!(
+                refused,
+                (false, library.wrong_audience.to_owned()),
+                "{what}"
+            );
 
-        // The other way: PyJWT mints with a key of its own; its JWK goes into a public ring.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let claims = json!({"dat": "hi", "pur": "login", "aud": "accounts", "exp": now + 600});
-        let output = Command::new(&python)
-            .arg(pyjwt::script())
-            .args(["mint", algorithm, "py-1", &claims.to_string()])
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        let minted: Value = serde_json::from_slice(&output.stdout).unwrap();
-        let jwk_file = dir.path().join("py.jwk");
-        std::fs::write(&jwk_file, minted["jwk"].to_string()).unwrap();
-        let jwk_file = jwk_file.to_str().unwrap();
-        let py_token = minted["token"].as_str().unwrap();
-        let verify = |ring: &str, purpose: &str| {
-            vec![
-                "verify".to_owned(),
-                "--keyring".to_owned(),
-                ring.to_owned(),
-                "--salt".to_owned(),
-                "accounts".to_owned(),
-                "--purpose".to_owned(),
-                purpose.to_owned(),
-                py_token.to_owned(),
-            ]
-        };
-        let args = verify(&ring, "login");
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        fails(&args, "unknown key");
-        ok(&[
-            "keyring",
-            "add",
-            &ring,
-            "--jwk",
-            jwk_file,
-            "--activates-in",
-            "1h",
-        ]);
-        assert_eq!(ok(&args).trim(), r#""hi""#);
-        let wrong = verify(&ring, "logout");
-        let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
-        fails(&wrong, "purpose");
-        // Imported keys only verify: the public keyring carries them, the ring still signs
-        // with its own key.
-        let list = ok(&["keyring", "list", &ring]);
-        assert!(list.contains("py-1"), "{list}");
+            // The other way: the library mints with a key of its own, imported as a JWK.
+            let claims = json!({"dat": "hi", "pur": "login", "aud": "accounts", "exp": now + 600});
+            let minted = library.mint(algorithm, "ext-1", &claims.to_string());
+            let jwk_file = dir.path().join("ext.jwk");
+            std::fs::write(&jwk_file, minted["jwk"].to_string()).unwrap();
+            let jwk_file = jwk_file.to_str().unwrap();
+            let theirs = minted["token"].as_str().unwrap();
+            let verify = |purpose: &'static str| {
+                [
+                    "verify",
+                    "--keyring",
+                    ring.as_str(),
+                    "--salt",
+                    "accounts",
+                    "--purpose",
+                    purpose,
+                    theirs,
+                ]
+            };
+            fails(&verify("login"), "unknown key");
+            ok(&[
+                "keyring",
+                "add",
+                &ring,
+                "--jwk",
+                jwk_file,
+                "--activates-in",
+                "1h",
+            ]);
+            assert_eq!(ok(&verify("login")).trim(), r#""hi""#, "{what}");
+            fails(&verify("logout"), "purpose");
+            let list = ok(&["keyring", "list", &ring]);
+            assert!(list.contains("ext-1"), "{list}");
+        }
     }
 }
