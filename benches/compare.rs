@@ -281,6 +281,28 @@ fn jose(c: &mut Criterion) {
         group.bench_function("tokenring_sign", |b| {
             b.iter(|| jose::sign("k1", &key, black_box(&claims)))
         });
+        // Through a `Verifier` over the public keyring (claims with `aud` and `iat`), with one
+        // key and with 64: the key is found by id, so the count should not show.
+        for count in [1usize, 64] {
+            let mut keys = vec![Key::from_signing_key("k1", key.clone())];
+            keys.extend((1..count).map(|i| {
+                Key::from_signing_key(format!("old{i}"), SigningKey::generate(algorithm).unwrap())
+                    .with_activates_at(Some(std::time::UNIX_EPOCH))
+            }));
+            let ring = Keyring::new(keys).unwrap();
+            let minted = Verifier::new(&ring, "bench")
+                .generate(&value, TokenOptions::new().purpose(PURPOSE))
+                .unwrap();
+            let verifier = Verifier::new(ring.public().unwrap(), "bench");
+            group.bench_function(format!("verifier_verify_{count}keys"), |b| {
+                b.iter(|| {
+                    verifier
+                        .verify::<common::Small>(black_box(&minted), Some(PURPOSE))
+                        .unwrap()
+                        .value
+                })
+            });
+        }
         group.bench_function("tokenring_verify", |b| {
             b.iter(|| {
                 let (_, claims) = jose::verify(black_box(&token), 4096, |kid| {
@@ -298,7 +320,11 @@ fn jose(c: &mut Criterion) {
         let ed = ed25519_dalek::SigningKey::from_bytes(seed.expose().try_into().unwrap());
         let ed_public = ed.verifying_key();
         let es = p256::ecdsa::SigningKey::from_slice(seed.expose()).unwrap();
-        let es_public = *es.verifying_key();
+        // ES256 verifies with `ring`, as tokenring does.
+        let es_public = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            public.to_bytes(),
+        );
         let floor_sign = |claims: &[u8]| {
             let mut token =
                 B64.encode(format!(r#"{{"alg":"{algorithm}","kid":"k1","typ":"JWT"}}"#));
@@ -337,11 +363,7 @@ fn jose(c: &mut Criterion) {
                             &ed25519_dalek::Signature::from_bytes(&bytes),
                         )
                         .is_ok(),
-                    _ => {
-                        use p256::ecdsa::signature::Verifier as _;
-                        let signature = p256::ecdsa::Signature::from_slice(&bytes).unwrap();
-                        es_public.verify(input.as_bytes(), &signature).is_ok()
-                    }
+                    _ => es_public.verify(input.as_bytes(), &bytes).is_ok(),
                 };
                 assert!(valid);
                 let claims = B64.decode(payload).unwrap();

@@ -5,7 +5,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use ed25519_dalek::Signer as _;
-use p256::ecdsa::signature::Verifier as _;
 
 use crate::error::SecretError;
 use crate::secret::Secret;
@@ -87,7 +86,20 @@ pub struct PublicKey(Public);
 #[derive(Clone, PartialEq, Eq)]
 enum Public {
     Ed25519(ed25519_dalek::VerifyingKey),
-    P256(p256::ecdsa::VerifyingKey),
+    // Checked on the curve by `p256` when read; verified with by `ring`, which takes the
+    // uncompressed point.
+    P256(p256::ecdsa::VerifyingKey, Box<[u8; P256_POINT_LEN]>),
+}
+
+/// An uncompressed SEC1 P-256 point: `04 || x || y`.
+const P256_POINT_LEN: usize = 65;
+
+impl Public {
+    fn p256(key: p256::ecdsa::VerifyingKey) -> Self {
+        let mut point = [0u8; P256_POINT_LEN];
+        point.copy_from_slice(key.to_encoded_point(false).as_bytes());
+        Self::P256(key, Box::new(point))
+    }
 }
 
 /// The length of a private key's bytes for both curves: an Ed25519 seed, a P-256 scalar.
@@ -156,7 +168,7 @@ impl SigningKey {
     pub fn public_key(&self) -> PublicKey {
         PublicKey(match &self.0 {
             Signing::Ed25519(key) => Public::Ed25519(key.verifying_key()),
-            Signing::P256(key) => Public::P256(*key.verifying_key()),
+            Signing::P256(key) => Public::p256(*key.verifying_key()),
         })
     }
 
@@ -202,7 +214,7 @@ impl PublicKey {
                 }
                 Public::Ed25519(key)
             }
-            JoseAlgorithm::Es256 => Public::P256(
+            JoseAlgorithm::Es256 => Public::p256(
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
                     .map_err(|_| SecretError::InvalidKey)?,
             ),
@@ -213,7 +225,7 @@ impl PublicKey {
     pub fn to_bytes(&self) -> Vec<u8> {
         match &self.0 {
             Public::Ed25519(key) => key.to_bytes().to_vec(),
-            Public::P256(key) => key.to_encoded_point(false).as_bytes().to_vec(),
+            Public::P256(_, point) => point.to_vec(),
         }
     }
 
@@ -221,7 +233,7 @@ impl PublicKey {
     pub fn algorithm(&self) -> JoseAlgorithm {
         match &self.0 {
             Public::Ed25519(_) => JoseAlgorithm::EdDsa,
-            Public::P256(_) => JoseAlgorithm::Es256,
+            Public::P256(..) => JoseAlgorithm::Es256,
         }
     }
 
@@ -231,8 +243,13 @@ impl PublicKey {
         match &self.0 {
             Public::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
                 .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
-            Public::P256(key) => p256::ecdsa::Signature::from_slice(signature)
-                .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
+            // `ring` accepts either `S`, as `p256` did; `r` and `s` must be in 1..n.
+            Public::P256(_, point) => ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_FIXED,
+                &point[..],
+            )
+            .verify(message, signature)
+            .is_ok(),
         }
     }
 
@@ -240,7 +257,7 @@ impl PublicKey {
     pub(crate) fn coordinates(&self) -> (Vec<u8>, Option<Vec<u8>>) {
         match &self.0 {
             Public::Ed25519(key) => (key.to_bytes().to_vec(), None),
-            Public::P256(key) => {
+            Public::P256(key, _) => {
                 let point = key.to_encoded_point(false);
                 let x = point.x().map(|x| x.to_vec()).unwrap_or_default();
                 let y = point.y().map(|y| y.to_vec());

@@ -247,6 +247,19 @@ fn strict_ed25519_and_documented_ecdsa() {
     let high_s = format!("{input}.{}", b64(&signature));
     assert_ne!(high_s, token);
     assert!(verify_with(&high_s, "k1", &key.public_key()).is_ok());
+    // Out of range: `s` = 0, `s` = n, `r` = n (`ring` checks 1 <= r, s < n).
+    for (at, value) in [(32, [0u8; 32]), (32, N), (0, N)] {
+        let mut bad = signature.clone();
+        bad[at..at + 32].copy_from_slice(&value);
+        let bad = format!("{input}.{}", b64(&bad));
+        assert!(
+            matches!(
+                verify_with(&bad, "k1", &key.public_key()),
+                Err(JwsError::BadSignature { .. })
+            ),
+            "{at}"
+        );
+    }
 }
 
 #[test]
