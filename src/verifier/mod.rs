@@ -323,6 +323,13 @@ impl Verifier {
             Ok(parts) => parts,
             Err(error) => return self.unknown_key(Err(jws::verify_error(error))),
         };
+        // A `kid` no keyring could hold is nobody's: refused without repeating it (it is the
+        // token's text, and errors never carry the token).
+        if !crate::key_id_grammar::is_valid_key_id(parts.header.kid.as_bytes()) {
+            return self.unknown_key(Err(VerifyError::UnknownKey {
+                key_id: String::new(),
+            }));
+        }
         self.with_key(&parts.header.kid, |keys, index| {
             let key = &keys.keyring.keys()[index];
             // An HMAC key's id in a JWS header: its algorithm is not the token's to pick.
