@@ -36,6 +36,13 @@ impl Library {
         )
     }
 
+    /// A command running another script of `tests/jose/` with this library's interpreter.
+    pub fn script(&self, name: &str) -> Command {
+        let mut command = Command::new(&self.program);
+        command.arg(scripts().join(name));
+        command
+    }
+
     /// Makes a new `alg` key and signs `claims` (JSON) with it under `kid`:
     /// `{"jwk": its public JWK, "token": the JWS}`.
     pub fn mint(&self, alg: &str, kid: &str, claims: &str) -> serde_json::Value {

@@ -871,3 +871,62 @@ fn sources_that_are_not_files_announce_or_are_polled() {
     assert_eq!(hot.status().loads, 1);
     assert!(hot.reload().unwrap(), "reload() still reads it");
 }
+
+/// A verify-only node follows a public keyring file like any other: a new key pair's public
+/// key is picked up, a file with a broken public key is refused with the entry named while
+/// the last good keyring keeps verifying, and the node never holds a secret.
+#[cfg(feature = "jose")]
+#[test]
+fn a_public_keyring_file_hot_reloads_and_keeps_the_last_good_one() {
+    use tokenring::jose::{JoseAlgorithm, SigningKey};
+    let pair =
+        |id: &str, algorithm| Key::from_signing_key(id, SigningKey::generate(algorithm).unwrap());
+    let first = pair("k1", JoseAlgorithm::EdDsa);
+    let issuer_one = Keyring::new(vec![first.clone()]).unwrap();
+    let issuer_two = Keyring::new(vec![pair("k2", JoseAlgorithm::Es256), first.clone()]).unwrap();
+    let public_text = |ring: &Keyring| ring.public().unwrap().to_json().to_string();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("public.json");
+    std::fs::write(&path, public_text(&issuer_one)).unwrap();
+    let s = setup_at(dir, path, WatchMode::Events);
+    assert!(s.hot.keyring().is_public());
+    let old = Verifier::new(&issuer_one, "reload")
+        .generate(&"old", TokenOptions::new())
+        .unwrap();
+    assert_eq!(
+        s.verifier.verify::<String>(&old, None).unwrap().value,
+        "old"
+    );
+
+    // A broken public key (another curve's bytes for an EdDSA entry): refused, named.
+    let broken = public_text(&issuer_two).replacen("\"ES256\"", "\"EdDSA\"", 1);
+    rename_into_place(&s.path, &broken);
+    wait_for(WITHIN, || s.hot.status().last_error.is_some())
+        .unwrap_or_else(|| panic!("not refused: {:?}", s.hot.status()));
+    let error = s.hot.status().last_error.unwrap().to_string();
+    assert!(
+        error.contains("\"k2\"") && error.contains("public_key"),
+        "{error}"
+    );
+    assert_eq!(
+        s.verifier.verify::<String>(&old, None).unwrap().value,
+        "old"
+    );
+
+    rename_into_place(&s.path, &public_text(&issuer_two));
+    let new = Verifier::new(&issuer_two, "reload")
+        .generate(&"new", TokenOptions::new())
+        .unwrap();
+    wait_for(WITHIN, || s.verifier.verify::<String>(&new, None).is_ok())
+        .unwrap_or_else(|| panic!("not picked up: {:?}", s.hot.status()));
+    assert_eq!(
+        s.verifier.verify::<String>(&old, None).unwrap().value,
+        "old"
+    );
+    assert!(s.hot.keyring().is_public());
+    assert!(matches!(
+        s.verifier.generate(&1, TokenOptions::new()),
+        Err(tokenring::SignError::NoPrivateKey { .. })
+    ));
+}

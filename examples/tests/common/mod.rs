@@ -78,6 +78,19 @@ impl Server {
 
     /// As [`Server::start`], logging at `filter` (`RUST_LOG`); [`Server::log`] shows it.
     pub fn start_logging(keyring: &str, extra: &[&str], filter: &str) -> Self {
+        let mut server = Self::spawn(keyring, extra, filter);
+        let session = server.login(MINTER).expect("the minter logs in");
+        *server.session.get_mut().unwrap() = Some(session);
+        server
+    }
+
+    /// A server that only verifies (on a public keyring it could not log anyone in: a
+    /// session cookie is minted): started, nobody logged in.
+    pub fn start_verifying(keyring: &str) -> Self {
+        Self::spawn(keyring, &[], "warn")
+    }
+
+    fn spawn(keyring: &str, extra: &[&str], filter: &str) -> Self {
         let users = users_file();
         let mut child = Command::new(example("server"))
             .args(["--keyring", keyring, "--addr", "127.0.0.1:0"])
@@ -120,17 +133,14 @@ impl Server {
                 sink.lock().unwrap().extend_from_slice(&buffer[..n]);
             }
         });
-        let mut server = Self {
+        Self {
             child,
             addr,
             admin_addr,
             log,
             session: std::sync::Mutex::new(None),
             _users: users,
-        };
-        let session = server.login(MINTER).expect("the minter logs in");
-        *server.session.get_mut().unwrap() = Some(session);
-        server
+        }
     }
 
     /// Logs `(user, password)` in: the session cookie (`session=…`), or `None` if refused.
