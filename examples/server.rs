@@ -118,7 +118,7 @@ async fn login(State(app): State<App>, jar: RotatingJar, body: Bytes) -> Respons
     let session = Session { user, roles };
     match jar.add("session", &session, SESSION) {
         Ok(jar) => (jar, axum::Json(json!({"user": session.user}))).into_response(),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "no_signing_key", e),
+        Err(e) => cannot_sign(e),
     }
 }
 
@@ -163,6 +163,22 @@ struct VerifyRequest {
 fn error(status: StatusCode, reason: &str, message: impl ToString) -> Response {
     let body = json!({"error": message.to_string(), "reason": reason});
     (status, axum::Json(body)).into_response()
+}
+
+/// Why a token or a session could not be minted, as an answer: no key signs yet (503), or this
+/// server holds the public keyring and only verifies (403).
+fn cannot_sign(e: tokenring::SignError) -> Response {
+    match e {
+        tokenring::SignError::NoSigningKey => {
+            error(StatusCode::SERVICE_UNAVAILABLE, "no_signing_key", e)
+        }
+        tokenring::SignError::NoPrivateKey { .. } => error(
+            StatusCode::FORBIDDEN,
+            "verify_only",
+            "this server holds the public keyring: it verifies tokens and mints none",
+        ),
+        e => error(StatusCode::BAD_REQUEST, "cannot_sign", e),
+    }
 }
 
 /// Bodies are parsed by hand so that every rejection is JSON, never a framework default.
@@ -223,12 +239,7 @@ async fn mint(State(app): State<App>, jar: RotatingJar, body: Bytes) -> Response
         .expires_in(lifetime);
     match app.verifier.generate(&request.data, options) {
         Ok(token) => (jar, axum::Json(json!({"token": token}))).into_response(),
-        Err(tokenring::SignError::NoSigningKey) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "no_signing_key",
-            tokenring::SignError::NoSigningKey,
-        ),
-        Err(e) => error(StatusCode::BAD_REQUEST, "cannot_sign", e),
+        Err(e) => cannot_sign(e),
     }
 }
 

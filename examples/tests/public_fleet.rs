@@ -179,6 +179,19 @@ fn public_keys_rotate_across_verify_only_servers_and_a_jwks_cache() {
     assert!(minted > 20, "only {minted} tokens");
     assert_eq!(kids.into_iter().collect::<Vec<_>>(), ["new", "old"]);
     eprintln!("{minted} tokens, each verified by 3 servers and PyJWKClient: 0 refused");
+
+    // A server on the public keyring says plainly that it mints nothing, sessions included.
+    let (user, password) = common::MINTER;
+    let (status, body) = verifiers[0].request(
+        "POST",
+        "/login",
+        Some(&serde_json::json!({"user": user, "password": password})),
+    );
+    assert_eq!(
+        (status, body["reason"].as_str()),
+        (403, Some("verify_only")),
+        "{body}"
+    );
     if let Some(mut child) = jwks_client {
         drop(client.lock().unwrap().0.take());
         let _ = child.wait();
