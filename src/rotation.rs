@@ -147,15 +147,27 @@ fn changed(
 }
 
 /// `keys` validated as a whole keyring on `old`'s clock, keeping its description and demo
-/// mark.
+/// mark. Beside the keyring's own rules, one for its public keyring: a change never takes
+/// the last verifying key pair away from it (verify-only services would then verify nothing,
+/// or keep the copy they hold) — the rule that keeps a whole keyring from verifying nothing.
 fn rebuilt(old: &Keyring, keys: Vec<Key>) -> Result<Keyring, RotationError> {
-    Keyring::new_with_clock(keys, old.clock().clone())
-        .map(|keyring| {
-            keyring
-                .with_description(old.description().map(str::to_owned))
-                .with_demo(old.is_demo())
-        })
-        .map_err(RotationError::Invalid)
+    let keyring = Keyring::new_with_clock(keys, old.clock().clone())
+        .map_err(RotationError::Invalid)?
+        .with_description(old.description().map(str::to_owned))
+        .with_demo(old.is_demo());
+    if pair_verifies(old) && !pair_verifies(&keyring) {
+        return Err(RotationError::Invalid(KeyringError::NoUsableKeyPair));
+    }
+    Ok(keyring)
+}
+
+/// Whether a key pair of `keyring` verifies now: its public keyring verifies something.
+fn pair_verifies(keyring: &Keyring) -> bool {
+    let now = keyring.now();
+    keyring
+        .keys()
+        .iter()
+        .any(|key| key.algorithm().is_public_key() && key.state_at(now).verifies())
 }
 
 #[cfg(test)]
@@ -217,5 +229,27 @@ mod tests {
         ));
         let gone = prune(&one, true).unwrap();
         assert_eq!(gone.removed, ["b"]);
+    }
+
+    /// The public keyring keeps a verifying key pair: revoking the last one is refused, as
+    /// revoking a keyring's last key is, and allowed once another pair verifies.
+    #[cfg(feature = "jose")]
+    #[test]
+    fn a_rotation_never_leaves_the_public_keyring_verifying_nothing() {
+        use crate::jose::{JoseAlgorithm, SigningKey};
+        let pair = |id: &str| {
+            Key::from_signing_key(id, SigningKey::generate(JoseAlgorithm::EdDsa).unwrap())
+        };
+        let (hmac, _) = ring(&["h"]);
+        let mixed = add(&hmac, pair("p").with_activates_at(Some(hmac.now()))).unwrap();
+        assert!(matches!(
+            revoke(&mixed, "p"),
+            Err(RotationError::Invalid(KeyringError::NoUsableKeyPair))
+        ));
+        // HMAC keys go as before, and the pair's own rotation works.
+        assert!(revoke(&mixed, "h").is_ok());
+        let two = add(&mixed, pair("q").with_activates_at(Some(mixed.now()))).unwrap();
+        let revoked = revoke(&two, "p").unwrap();
+        assert!(revoked.public().is_ok());
     }
 }

@@ -74,6 +74,7 @@ mod with_etcd {
     use std::sync::Arc;
     use std::time::{Duration, Instant, SystemTime};
 
+    use tokenring::Algorithm;
     use tokenring::clock::SystemClock;
     use tokenring::error::KeyringError;
     use tokenring::source::{EtcdSource, NodeReport};
@@ -118,9 +119,13 @@ mod with_etcd {
                 (None, Some(error)) => error.clone(),
                 (None, None) => "-".to_owned(),
             };
+            let name = match node.public {
+                true => format!("{} (public)", node.node),
+                false => node.node.clone(),
+            };
             out(format_args!(
                 "{:<24}  {:>8}  {:<32}  {:<20}  {error}",
-                node.node,
+                name,
                 node.revision,
                 node.keys.join(","),
                 node.loaded_at,
@@ -149,9 +154,9 @@ mod with_etcd {
             )));
         }
         let user = source.grant_node(node, &password)?;
-        let name = source.name();
+        let (name, key) = (source.name(), source.key());
         out(format_args!(
-            "etcd user {user:?}: reads /{name}/keyring, reads and writes /{name}/nodes/{node}, \
+            "etcd user {user:?}: reads {key}, reads and writes /{name}/nodes/{node}, \
              nothing else; start node {node:?} with --node-id {node} and ETCDCTL_USER={user} \
              (password in ETCDCTL_PASSWORD)"
         ))
@@ -164,12 +169,12 @@ mod with_etcd {
         timeout: Duration,
         min_nodes: usize,
     ) -> Result<(), Failure> {
-        let source = ring.etcd()?;
-        let (id, revision) = add_pending(ring, &source, args)?;
+        let source = ring.writable_etcd()?;
+        let (id, algorithm, revision) = add_pending(ring, &source, args)?;
         out(format_args!(
             "added key {id:?} pending at revision {revision}; waiting for every live node to hold it"
         ))?;
-        let nodes = wait_until_held(&source, &id, revision, timeout, min_nodes)?;
+        let nodes = wait_until_held(&source, (&id, algorithm), revision, timeout, min_nodes)?;
         let at = activate(&source, &id)?;
         out(format_args!(
             "key {id:?}: all {nodes} live node(s) hold it; it signs from {}",
@@ -181,26 +186,27 @@ mod with_etcd {
         ring: &Ring,
         source: &EtcdSource,
         args: &NewKeyArgs,
-    ) -> Result<(String, i64), Failure> {
+    ) -> Result<(String, Algorithm, i64), Failure> {
         let (keyring, revision) = source.read(Arc::new(SystemClock))?.ok_or_else(|| {
             Failure::new(format!(
                 "{ring} has no keyring yet; create one with: tokenring keyring init {ring}"
             ))
         })?;
         let key = new_key(args, Some(keyring.now() + PENDING_FOR), Some(&keyring))?;
-        let id = key.id().to_owned();
+        let (id, algorithm) = (key.id().to_owned(), key.algorithm());
         let updated = tokenring::rotation::add(&keyring, key).map_err(refused)?;
         let written = source.store(&updated, Some(revision))?;
-        Ok((id, written))
+        Ok((id, algorithm, written))
     }
 
     /// Polls the acknowledgements until every live node — at least `min_nodes` of them —
     /// reports a revision at or after `revision` holding `id`; the number of nodes, or an
     /// error naming those that lag (a node whose report cannot be trusted lags, named with
-    /// why).
+    /// why). Nodes on the public keyring never hold an HMAC key: for one, they are not
+    /// waited for.
     fn wait_until_held(
         source: &EtcdSource,
-        id: &str,
+        (id, algorithm): (&str, Algorithm),
         revision: i64,
         timeout: Duration,
         min_nodes: usize,
@@ -218,6 +224,7 @@ mod with_etcd {
                 }
                 Err(error) => return Err(error.into()),
             };
+            let nodes: Vec<NodeReport> = nodes.into_iter().filter(|n| n.needs(algorithm)).collect();
             let lagging: BTreeSet<String> = nodes
                 .iter()
                 .filter(|n| !n.holds(id, revision))

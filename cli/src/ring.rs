@@ -83,7 +83,7 @@ impl Ring {
             Self::File(path) => files::edit(path, change),
             #[cfg(feature = "etcd")]
             Self::Etcd(_) => {
-                let source = self.etcd()?;
+                let source = self.writable_etcd()?;
                 let Some((keyring, revision)) = source.read(clock())? else {
                     return Err(Failure::new(format!(
                         "{self} has no keyring yet; create one with: tokenring keyring init {self}"
@@ -137,7 +137,7 @@ impl Ring {
             }
             #[cfg(feature = "etcd")]
             Self::Etcd(_) => {
-                let source = self.etcd()?;
+                let source = self.writable_etcd()?;
                 let existing = match source.read(clock()) {
                     Ok(found) => found.map(|(_, revision)| revision),
                     // A broken value may be replaced by force like any other.
@@ -153,6 +153,22 @@ impl Ring {
                 Ok(())
             }
         }
+    }
+
+    /// The etcd source for an `etcd://` ring that is written: not a public keyring, which is
+    /// written only with its signing keyring.
+    #[cfg(feature = "etcd")]
+    pub(crate) fn writable_etcd(&self) -> Result<tokenring::source::EtcdSource, Failure> {
+        let source = self.etcd()?;
+        if source.is_public_ring() {
+            let signing = self.to_string();
+            let signing = signing.strip_suffix("/public").unwrap_or(&signing);
+            return Err(Failure::new(format!(
+                "{self} is a public keyring, written together with its signing keyring: \
+                 change {signing} instead"
+            )));
+        }
+        Ok(source)
     }
 
     /// The etcd source for an `etcd://` ring.

@@ -300,6 +300,24 @@ fn b64(text: &str) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text)
 }
 
+/// Turns etcd's authentication on, with `root` (password `rootpw`) its only user.
+fn enable_auth(etcd: &Etcd) {
+    for (path, body) in [
+        (
+            "/v3/auth/user/add",
+            serde_json::json!({"name": "root", "password": "rootpw"}),
+        ),
+        ("/v3/auth/role/add", serde_json::json!({"name": "root"})),
+        (
+            "/v3/auth/user/grant",
+            serde_json::json!({"user": "root", "role": "root"}),
+        ),
+        ("/v3/auth/enable", serde_json::json!({})),
+    ] {
+        gateway(etcd, path, &body, None);
+    }
+}
+
 /// An auth token for `user` (etcd's gateway).
 fn login(etcd: &Etcd, user: &str, password: &str) -> String {
     let body = gateway(
@@ -323,20 +341,7 @@ fn login(etcd: &Etcd, user: &str, password: &str) -> String {
 #[test]
 fn per_node_roles_keep_each_node_to_its_own_report() {
     let Some(etcd) = Etcd::start() else { return };
-    for (path, body) in [
-        (
-            "/v3/auth/user/add",
-            serde_json::json!({"name": "root", "password": "rootpw"}),
-        ),
-        ("/v3/auth/role/add", serde_json::json!({"name": "root"})),
-        (
-            "/v3/auth/user/grant",
-            serde_json::json!({"user": "root", "role": "root"}),
-        ),
-        ("/v3/auth/enable", serde_json::json!({})),
-    ] {
-        gateway(&etcd, path, &body, None);
-    }
+    enable_auth(&etcd);
     let dir = tempfile::tempdir().unwrap();
     let root = [("ETCDCTL_USER", std::path::Path::new("root:rootpw"))];
     let as_root = |args: &[&str]| tokenring_with(args, &root);
@@ -583,4 +588,214 @@ fn racing_revokes_retires_and_prunes_all_land() {
         };
         assert!(landed, "{id}: {line}\n{list}");
     }
+}
+
+/// A fleet on a keyring of key pairs, with etcd's authentication on: every write of the
+/// signing keyring writes its public keyring in the same transaction (same revision, no
+/// secret in it); a node granted the public keyring reads it and nothing of the signing one,
+/// verifies the issuer's tokens and acknowledges; promotion of a key pair waits for it, of an
+/// HMAC key does not; the last verifying key pair cannot be revoked; the public keyring is
+/// never written on its own.
+#[test]
+fn verify_only_nodes_follow_the_public_keyring() {
+    use tokenring::{TokenOptions, Verifier};
+    let Some(etcd) = Etcd::start() else { return };
+    enable_auth(&etcd);
+    let dir = tempfile::tempdir().unwrap();
+    let root = [("ETCDCTL_USER", std::path::Path::new("root:rootpw"))];
+    let as_root = |args: &[&str]| {
+        let output = tokenring_with(args, &root);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), said)
+    };
+    let r = ring(&etcd, "fleet");
+    let public = format!("{r}/public");
+    let (done, said) = as_root(&["keyring", "init", &r, "--algorithm", "EdDSA", "--id", "old"]);
+    assert!(done, "{said}");
+
+    // The two keys, written together: one revision, and no secret in the public one.
+    let root_token = login(&etcd, "root", "rootpw");
+    let stored = |key: &str| {
+        let body = gateway(
+            &etcd,
+            "/v3/kv/range",
+            &serde_json::json!({"key": b64(key)}),
+            Some(&root_token),
+        );
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let kv = &answer["kvs"][0];
+        let value = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            kv["value"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key}: {body}")),
+        )
+        .unwrap();
+        let revision = kv["mod_revision"].as_str().unwrap().to_owned();
+        (String::from_utf8(value).unwrap(), revision)
+    };
+    let (signing, signing_revision) = stored("/fleet/keyring");
+    let (public_json, public_revision) = stored("/fleet/public");
+    assert_eq!(signing_revision, public_revision);
+    let signing: serde_json::Value = serde_json::from_str(&signing).unwrap();
+    let secret = signing["keys"][0]["secret"].as_str().unwrap();
+    assert!(!public_json.contains(secret) && !public_json.contains("\"secret\""));
+
+    // A verify-only node: granted the public keyring, given it, holding no secret.
+    let grant = |ring: &str, id: &str| {
+        let password = dir.path().join(format!("{id}.pw"));
+        std::fs::write(&password, format!("{id}-secret\n")).unwrap();
+        let (done, said) = as_root(&[
+            "fleet",
+            "grant",
+            ring,
+            id,
+            "--password-file",
+            password.to_str().unwrap(),
+        ]);
+        assert!(done, "{said}");
+        said
+    };
+    let said = grant(&public, "verifier");
+    assert!(
+        said.contains("reads /fleet/public, reads and writes /fleet/nodes/verifier"),
+        "{said}"
+    );
+    grant(&r, "issuer");
+    let start = |ring: &str, id: &str| {
+        let user = format!("tokenring-fleet-node-{id}");
+        let password = tokenring::Secret::from_bytes(format!("{id}-secret").into_bytes());
+        let source = EtcdSourceBuilder::from_url(ring)
+            .unwrap()
+            .user(&user, password)
+            .acknowledge_as(id, Duration::from_secs(30))
+            .build()
+            .unwrap();
+        HotKeyring::builder(source).build()
+    };
+    let verifier = start(&public, "verifier").unwrap();
+    let issuer = start(&r, "issuer").unwrap();
+    assert!(verifier.keyring().is_public());
+    let token = Verifier::new(issuer.keyring(), "login")
+        .generate(&7u32, TokenOptions::new())
+        .unwrap();
+    let check = Verifier::new(verifier.keyring(), "login");
+    assert_eq!(check.verify::<u32>(&token, None).unwrap().value, 7);
+    assert!(check.generate(&7u32, TokenOptions::new()).is_err());
+
+    // Its user reads nothing of the signing keyring, and writes neither keyring.
+    let refused = start(&r, "verifier").expect_err("the signing keyring is refused");
+    assert!(
+        refused.to_string().contains("permission denied"),
+        "{refused}"
+    );
+    let node_token = login(&etcd, "tokenring-fleet-node-verifier", "verifier-secret");
+    for (path, key) in [
+        ("/v3/kv/range", "/fleet/keyring"),
+        ("/v3/kv/put", "/fleet/public"),
+        ("/v3/kv/put", "/fleet/keyring"),
+    ] {
+        let answer = gateway(
+            &etcd,
+            path,
+            &serde_json::json!({"key": b64(key), "value": b64("{}")}),
+            Some(&node_token),
+        );
+        assert!(
+            answer.contains("permission denied"),
+            "{path} {key}: {answer}"
+        );
+    }
+    // A node moved from the signing keyring to the public one loses the signing one.
+    grant(&r, "moved");
+    grant(&public, "moved");
+    let moved = login(&etcd, "tokenring-fleet-node-moved", "moved-secret");
+    let answer = gateway(
+        &etcd,
+        "/v3/kv/range",
+        &serde_json::json!({"key": b64("/fleet/keyring")}),
+        Some(&moved),
+    );
+    assert!(answer.contains("permission denied"), "{answer}");
+
+    // Promotion: a key pair waits for the verify-only node too; an HMAC key does not.
+    let converge = |id: &str, algorithm: &str| {
+        as_root(&[
+            "keyring",
+            "add",
+            &r,
+            "--id",
+            id,
+            "--algorithm",
+            algorithm,
+            "--activate-when-converged",
+            "--timeout",
+            "20s",
+        ])
+    };
+    let (done, said) = converge("new", "EdDSA");
+    assert!(
+        done && said.contains("all 2 live node(s) hold it"),
+        "{said}"
+    );
+    assert!(verifier.keyring().get("new").is_some());
+    let (done, said) = converge("mac", "HS256");
+    assert!(
+        done && said.contains("all 1 live node(s) hold it"),
+        "{said}"
+    );
+    assert!(
+        verifier.keyring().get("mac").is_none(),
+        "no HMAC key is public"
+    );
+    let (_, table) = as_root(&["fleet", "status", &r]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("verifier (public)") && l.contains("new,old")),
+        "{table}"
+    );
+
+    // The public keyring keeps a verifying key pair; it is written only with the signing one.
+    let (_, said) = as_root(&["keyring", "revoke", &r, "old"]);
+    assert!(said.contains("revoked"), "{said}");
+    let (done, said) = as_root(&["keyring", "revoke", &r, "new"]);
+    assert!(!done && said.contains("add a new key pair first"), "{said}");
+    let (done, said) = as_root(&["keyring", "revoke", &public, "mac"]);
+    assert!(
+        !done && said.contains(&format!("{public} is a public keyring, written together with its signing keyring: change {r} instead")),
+        "{said}"
+    );
+    assert!(
+        stored("/fleet/public").0.contains("\"new\""),
+        "the public keyring still verifies the new key"
+    );
+
+    // A signing keyring put where the public one belongs (a slip of root's) is refused by
+    // the verify-only node, which keeps what it holds: it never holds a secret.
+    let (signing, _) = stored("/fleet/keyring");
+    gateway(
+        &etcd,
+        "/v3/kv/put",
+        &serde_json::json!({"key": b64("/fleet/public"), "value": b64(&signing)}),
+        Some(&root_token),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while verifier.status().last_error.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slip was not refused"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let error = verifier.status().last_error.unwrap().to_string();
+    assert!(
+        error.contains("a public keyring holds no secret"),
+        "{error}"
+    );
+    assert!(verifier.keyring().is_public());
 }

@@ -1,10 +1,11 @@
 //! Zero-downtime rotation of public keys across processes: an issuer signs with the private
-//! keyring; three example servers verify with the public keyring file only; PyJWT's
-//! `PyJWKClient` verifies the same tokens with the JWKS one of them serves, caching it. The
-//! operator goes add → (pending, published) → activate → retire → prune with the CLI,
-//! writing the public keyring after each step, while a driver mints on the issuer and
-//! verifies everywhere at once: no valid token is refused, and the JWKS client never meets a
-//! `kid` it does not have.
+//! keyring; three example servers verify with the public keyring only; PyJWT's `PyJWKClient`
+//! verifies the same tokens with the JWKS one of them serves, caching it. The operator goes
+//! add → (pending, published) → activate → retire → prune with the CLI while a driver mints
+//! on the issuer and verifies everywhere at once: no valid token is refused, and the JWKS
+//! client never meets a `kid` it does not have. Twice: with keyring files (the public one
+//! written with `keyring public` after each step), and on etcd (the servers on
+//! `etcd://…/NAME/public`, acknowledging it; the key activated once all of them hold it).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -31,15 +32,28 @@ fn holds(server: &Server, id: &str) -> bool {
         .any(|k| k["id"] == id)
 }
 
+/// Where the keyrings live, and how a change reaches the verifiers.
+struct Fleet<'a> {
+    /// The signing keyring (the issuer's).
+    ring: &'a str,
+    /// The public keyring (the verifiers').
+    public: &'a str,
+    /// Extra arguments for the issuer, and for verifier `i`.
+    issuer_args: Vec<String>,
+    verifier_args: fn(usize) -> Vec<String>,
+    /// Run after every change of the signing keyring.
+    publish: &'a dyn Fn(),
+    /// How the new key is added: pending, then signing; and what adding it says.
+    add: &'a [&'a str],
+    add_says: &'a str,
+}
+
 #[test]
 fn public_keys_rotate_across_verify_only_servers_and_a_jwks_cache() {
     let dir = tempfile::tempdir().unwrap();
     let ring = dir.path().join("ring.json");
     let public = dir.path().join("public.json");
     let (ring, public) = (ring.to_str().unwrap(), public.to_str().unwrap());
-    let publish = || {
-        tokenring(&["keyring", "public", ring, "--output", public]);
-    };
     tokenring(&[
         "keyring",
         "init",
@@ -49,10 +63,69 @@ fn public_keys_rotate_across_verify_only_servers_and_a_jwks_cache() {
         "--id",
         "old",
     ]);
+    let publish = || {
+        tokenring(&["keyring", "public", ring, "--output", public]);
+    };
     publish();
-    let issuer = Arc::new(Server::start(ring, &[]));
-    let verifiers: Arc<Vec<Server>> =
-        Arc::new((0..3).map(|_| Server::start_verifying(public)).collect());
+    // Pending for 3 s: published (and fetched by every verifier) before it signs.
+    rotate(Fleet {
+        ring,
+        public,
+        issuer_args: Vec::new(),
+        verifier_args: |_| Vec::new(),
+        publish: &publish,
+        add: &["--activates-in", "3s"],
+        add_says: "added key \"new\"",
+    });
+}
+
+#[cfg(feature = "etcd")]
+#[test]
+fn public_keys_rotate_on_etcd_once_every_verifier_holds_them() {
+    let Some(etcd) = tokenring_test_support::etcd::Etcd::start() else {
+        return;
+    };
+    let ring = format!("etcd://{}/jwt", etcd.endpoint());
+    let public = format!("{ring}/public");
+    tokenring(&[
+        "keyring",
+        "init",
+        &ring,
+        "--algorithm",
+        "EdDSA",
+        "--id",
+        "old",
+    ]);
+    // The issuer and the three verifiers acknowledge: the key signs once all four hold it.
+    rotate(Fleet {
+        ring: &ring,
+        public: &public,
+        issuer_args: vec!["--node-id".into(), "issuer".into()],
+        verifier_args: |i| vec!["--node-id".into(), format!("verifier-{i}")],
+        publish: &|| {},
+        add: &["--activate-when-converged", "--timeout", "20s"],
+        add_says: "key \"new\": all 4 live node(s) hold it",
+    });
+}
+
+fn rotate(fleet: Fleet<'_>) {
+    let Fleet {
+        ring,
+        public,
+        publish,
+        ..
+    } = fleet;
+    let issuer_args: Vec<&str> = fleet.issuer_args.iter().map(String::as_str).collect();
+    let issuer = Arc::new(Server::start(ring, &issuer_args));
+    let verifiers: Arc<Vec<Server>> = Arc::new(
+        (0..3)
+            .map(|i| {
+                let args = (fleet.verifier_args)(i);
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                Server::start_verifying(public, &args)
+            })
+            .collect(),
+    );
 
     let pyjwt = tokenring_test_support::jose_libraries::pyjwt();
     if pyjwt.is_none() {
@@ -128,17 +201,10 @@ fn public_keys_rotate_across_verify_only_servers_and_a_jwks_cache() {
 
     let all_hold = |id: &str| verifiers.iter().all(|s| holds(s, id));
     std::thread::sleep(Duration::from_millis(300));
-    // Add the new key pending for 3 s and publish it: every verifier (and the JWKS) has it
-    // before the issuer signs with it.
-    tokenring(&[
-        "keyring",
-        "add",
-        ring,
-        "--id",
-        "new",
-        "--activates-in",
-        "3s",
-    ]);
+    // Add the new key pending and publish it: every verifier (and the JWKS) has it before
+    // the issuer signs with it.
+    let said = tokenring(&[&["keyring", "add", ring, "--id", "new"], fleet.add].concat());
+    assert!(said.contains(fleet.add_says), "{said}");
     publish();
     wait(
         "every verifier holds the new key",

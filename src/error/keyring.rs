@@ -135,6 +135,20 @@ pub enum KeyringError {
     /// Every key is expired or disabled: nothing could verify a token.
     #[error("keyring has no key that verifies now (all are expired or disabled)")]
     NoUsableKey,
+    /// Key pairs remain, but none verifies now: the public keyring verify-only services load
+    /// would verify nothing. Refused by a rotation that would cause it (add a new key pair
+    /// first) and by writing such a keyring's public keyring.
+    #[error(
+        "no key pair would verify any more: the public keyring would verify nothing (add a new key pair first)"
+    )]
+    NoUsableKeyPair,
+    /// A keyring read as a public keyring holds a secret (an HMAC key or a private key):
+    /// refused, so a verify-only service never holds what mints.
+    #[error("{key}: a public keyring holds no secret, and this key has one")]
+    SecretInPublicKeyring {
+        /// The first key with a secret.
+        key: String,
+    },
     /// One key entry is wrong.
     #[error("{key}: {error}")]
     Entry {
@@ -229,9 +243,14 @@ pub enum ConfigProblem {
     /// No endpoint to connect to.
     #[error("no endpoints")]
     NoEndpoints,
-    /// Not of the form `etcd://HOST:PORT[,HOST:PORT…]/NAME`.
-    #[error("expected etcd://HOST:PORT[,HOST:PORT…]/NAME")]
+    /// Not of the form `etcd://HOST:PORT[,HOST:PORT…]/NAME[/public]`.
+    #[error("expected etcd://HOST:PORT[,HOST:PORT…]/NAME or …/NAME/public")]
     BadUrl,
+    /// A write to the public keyring, which is written only with its signing keyring.
+    #[error(
+        "the public keyring is written together with its signing keyring: write etcd://…/NAME instead"
+    )]
+    PublicRingIsDerived,
     /// A file named by an environment variable cannot be read.
     #[error("{var}: cannot read {}: {error}", path.display())]
     UnreadableFile {

@@ -86,8 +86,8 @@ impl Server {
 
     /// A server that only verifies (on a public keyring it could not log anyone in: a
     /// session cookie is minted): started, nobody logged in.
-    pub fn start_verifying(keyring: &str) -> Self {
-        Self::spawn(keyring, &[], "warn")
+    pub fn start_verifying(keyring: &str, extra: &[&str]) -> Self {
+        Self::spawn(keyring, extra, "warn")
     }
 
     fn spawn(keyring: &str, extra: &[&str], filter: &str) -> Self {

@@ -52,10 +52,13 @@ impl EtcdSource {
     }
 
     /// Creates, or updates, the etcd role and user of node `node_id` ([`EtcdSource::node_user`]),
-    /// the user with `password`: it may read the keyring (`/NAME/keyring`, that key exactly)
+    /// the user with `password`: it may read this source's keyring (`/NAME/keyring`, or on a
+    /// [public ring](super::EtcdSourceBuilder::public_ring) `/NAME/public`, that key exactly)
     /// and read and write its own report (`/NAME/nodes/NODE_ID`, that key exactly) — nothing
-    /// else, so a node cannot write another's report nor touch the keyring. Leases need no
-    /// grant. Run it as a user allowed to manage etcd's auth (root). The user's name.
+    /// else, so a node cannot write another's report nor touch the keyring, and a node granted
+    /// the public keyring cannot read the signing one (a read of it granted earlier is
+    /// revoked, and the other way round). Leases need no grant. Run it as a user allowed to
+    /// manage etcd's auth (root). The user's name.
     ///
     /// # Errors
     ///
@@ -88,6 +91,19 @@ impl EtcdSource {
                         Permission::new(PermissionType::Read, inner.key.as_str()),
                     )
                     .await?;
+                // A role that read the other keyring no longer does: a node moved to the
+                // public keyring loses the signing one's secrets.
+                let other = match inner.public {
+                    true => format!("/{}/keyring", inner.name),
+                    false => inner.public_key(),
+                };
+                match client
+                    .role_revoke_permission(role.as_str(), other.as_str(), None)
+                    .await
+                {
+                    Err(e) if !e.to_string().contains("not granted") => return Err(e.into()),
+                    _ => {}
+                }
                 client
                     .role_grant_permission(
                         role.as_str(),
@@ -174,6 +190,7 @@ impl EtcdSource {
                 keys: Vec::new(),
                 loaded_at: String::new(),
                 last_error: None,
+                public: self.inner.public,
                 problem: None,
             });
             match loaded {
@@ -339,6 +356,11 @@ pub struct NodeReport {
     pub loaded_at: String,
     /// Why its last load was refused, if it was.
     pub last_error: Option<String>,
+    /// Whether it holds the public keyring (`/NAME/public`, a verify-only node), whose keys
+    /// are the signing keyring's key pairs only: it never holds an HMAC key, and promotion
+    /// of one does not wait for it. Absent in older reports: `false`.
+    #[serde(default)]
+    pub public: bool,
     /// Why the report cannot be trusted, when it cannot (set by [`EtcdSource::nodes`], never
     /// written): such a node counts as one that does not hold the new key.
     #[serde(skip)]
@@ -411,6 +433,7 @@ impl NodeReport {
             keys: Vec::new(),
             loaded_at: String::new(),
             last_error: None,
+            public: false,
             problem: Some(problem),
         };
         if value.len() > EtcdSource::MAX_REPORT_BYTES {
@@ -440,6 +463,13 @@ impl NodeReport {
     /// Whether it is a trusted report of holding key `id` at `revision` or later.
     pub fn holds(&self, id: &str, revision: i64) -> bool {
         self.problem.is_none() && self.revision >= revision && self.keys.iter().any(|k| k == id)
+    }
+
+    /// Whether promotion of a key of `algorithm` waits for this node: every node holds key
+    /// pairs, only the nodes on the signing keyring hold HMAC keys. A report that cannot be
+    /// trusted is waited for whatever it claims.
+    pub fn needs(&self, algorithm: crate::algorithm::Algorithm) -> bool {
+        self.problem.is_some() || !self.public || algorithm.is_public_key()
     }
 }
 

@@ -22,6 +22,7 @@ pub struct EtcdSourceBuilder {
     client_cert: bool,
     timeout: Duration,
     node: Option<(String, Duration)>,
+    public: bool,
 }
 
 impl EtcdSourceBuilder {
@@ -34,10 +35,12 @@ impl EtcdSourceBuilder {
             client_cert: false,
             timeout: Duration::from_secs(5),
             node: None,
+            public: false,
         }
     }
 
-    /// `etcd://HOST:PORT[,HOST:PORT…]/NAME`, the form the CLI and the example server take.
+    /// `etcd://HOST:PORT[,HOST:PORT…]/NAME`, the form the CLI and the example server take;
+    /// `…/NAME/public` for the keyring's public keyring ([`EtcdSourceBuilder::public_ring`]).
     ///
     /// # Errors
     ///
@@ -57,7 +60,10 @@ impl EtcdSourceBuilder {
         if endpoints.is_empty() {
             return Err(bad());
         }
-        Ok(Self::new(endpoints, name))
+        Ok(match name.strip_suffix("/public") {
+            Some(name) => Self::new(endpoints, name).public_ring(),
+            None => Self::new(endpoints, name),
+        })
     }
 
     /// The keyring's name, as given.
@@ -81,6 +87,19 @@ impl EtcdSourceBuilder {
         }
         self.tls = Some(tls);
         self.client_cert = client.is_some();
+        self
+    }
+
+    /// Reads the public keyring, `/NAME/public`, instead of `/NAME/keyring`: the keyring of a
+    /// verify-only service. It holds the public keys of the signing keyring's key pairs and no
+    /// secret; [`EtcdSource::store`] writes it in the same transaction as the signing keyring,
+    /// so both always carry the same revision. A value there that holds any secret is
+    /// refused ([`KeyringError::SecretInPublicKeyring`]; the last good keyring is kept), so
+    /// the node never holds what mints. A source on it cannot write
+    /// ([`ConfigProblem::PublicRingIsDerived`]); its node, granted with
+    /// [`EtcdSource::grant_node`], reads `/NAME/public` and nothing of the signing keyring.
+    pub fn public_ring(mut self) -> Self {
+        self.public = true;
         self
     }
 
@@ -156,7 +175,8 @@ impl EtcdSourceBuilder {
             })?;
         Ok(EtcdSource {
             inner: Arc::new(Inner {
-                key: format!("/{name}/keyring"),
+                key: format!("/{name}/{}", if self.public { "public" } else { "keyring" }),
+                public: self.public,
                 name,
                 endpoints: self.endpoints,
                 user: self.user,
@@ -181,6 +201,7 @@ impl std::fmt::Debug for EtcdSourceBuilder {
             .field("user", &self.user.as_ref().map(|(user, _)| user))
             .field("tls", &self.tls.is_some())
             .field("node", &self.node.as_ref().map(|(node, _)| node))
+            .field("public", &self.public)
             .finish_non_exhaustive()
     }
 }

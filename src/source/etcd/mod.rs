@@ -54,7 +54,9 @@ pub struct EtcdSource {
 
 struct Inner {
     name: String,
+    // `/NAME/keyring`, or `/NAME/public` for the public keyring.
     key: String,
+    public: bool,
     // As given: `host:port` (the scheme follows the TLS options) or URLs.
     endpoints: Vec<String>,
     user: Option<(String, Secret)>,
@@ -128,12 +130,22 @@ impl EtcdSource {
     /// [`KeyringError::Unavailable`] if etcd cannot be read; the keyring's own errors.
     pub fn read(&self, clock: Arc<dyn Clock>) -> Result<Option<(Keyring, i64)>, KeyringError> {
         match self.run(Inner::fetch)? {
-            Some((text, revision)) => Ok(Some((
-                Keyring::from_json_with_clock(&text, clock)?,
-                revision,
-            ))),
+            Some((text, revision)) => Ok(Some((self.parse(&text, clock)?, revision))),
             None => Ok(None),
         }
+    }
+
+    /// The keyring in `text`; on the public keyring, only one that holds no secret.
+    fn parse(&self, text: &str, clock: Arc<dyn Clock>) -> Result<Keyring, KeyringError> {
+        let keyring = Keyring::from_json_with_clock(text, clock)?;
+        if self.inner.public
+            && let Some(key) = keyring.keys().iter().find(|key| key.secret().is_some())
+        {
+            return Err(KeyringError::SecretInPublicKeyring {
+                key: key.id().to_owned(),
+            });
+        }
+        Ok(keyring)
     }
 
     /// The modification revision of the value at the key, whatever it holds (a keyring or
@@ -155,20 +167,42 @@ impl EtcdSource {
 
     /// Writes `keyring` if the key is still at `expected` (its modification revision as
     /// [`EtcdSource::read`] returned it; `None`: only if the key does not exist yet) — a
-    /// compare-and-swap, so two operators at once never lose an update. The new revision.
+    /// compare-and-swap, so two operators at once never lose an update. A keyring holding
+    /// key pairs has its public keyring ([`Keyring::public`]) written to `/NAME/public` in
+    /// the same transaction: verify-only nodes never hold a public keyring the signing one
+    /// has moved past, and both carry the same revision, which is what nodes acknowledge.
+    /// (A keyring without key pairs leaves `/NAME/public` alone: its pairs could only have
+    /// left by expiring or being revoked, so the copy there verifies none of them.) The new
+    /// revision.
     ///
     /// # Errors
     ///
     /// [`KeyringError::Conflict`] if the key changed meanwhile (nothing was written);
-    /// [`KeyringError::Unavailable`] if etcd cannot be written.
+    /// [`KeyringError::Unavailable`] if etcd cannot be written;
+    /// [`KeyringError::NoUsableKeyPair`] if the keyring's key pairs verify nothing;
+    /// [`KeyringError::Config`] ([`ConfigProblem::PublicRingIsDerived`]) on a source on the
+    /// public keyring.
+    ///
+    /// [`ConfigProblem::PublicRingIsDerived`]: crate::error::ConfigProblem::PublicRingIsDerived
     pub fn store(&self, keyring: &Keyring, expected: Option<i64>) -> Result<i64, KeyringError> {
         use etcd_client::{Compare, CompareOp, Txn, TxnOp};
+        if self.inner.public {
+            return Err(KeyringError::Config {
+                store: format!("etcd {}", self.inner.key),
+                problem: crate::error::ConfigProblem::PublicRingIsDerived,
+            });
+        }
+        let public = public_ring_json(keyring)?;
         let text = keyring.to_json();
         let value = text.as_bytes().to_vec();
         self.run(move |inner, mut client| {
-            let value = value.clone();
+            let (value, public) = (value.clone(), public.clone());
             async move {
                 let key = inner.key.clone();
+                let mut writes = vec![TxnOp::put(key.as_str(), value.clone(), None)];
+                if let Some(public) = public {
+                    writes.push(TxnOp::put(inner.public_key(), public, None));
+                }
                 let guard = match expected {
                     Some(revision) => {
                         Compare::mod_revision(key.as_str(), CompareOp::Equal, revision)
@@ -177,7 +211,7 @@ impl EtcdSource {
                 };
                 let txn = Txn::new()
                     .when([guard])
-                    .and_then([TxnOp::put(key.as_str(), value.clone(), None)])
+                    .and_then(writes)
                     .or_else([TxnOp::get(key.as_str(), None)]);
                 let response = client.txn(txn).await?;
                 if response.succeeded() {
@@ -207,10 +241,48 @@ impl EtcdSource {
         &self.inner.name
     }
 
-    /// The etcd key holding the keyring: `/NAME/keyring`.
+    /// The etcd key this source reads: `/NAME/keyring`, or `/NAME/public` on the public
+    /// keyring.
     pub fn key(&self) -> &str {
         &self.inner.key
     }
+
+    /// Whether this source reads the public keyring ([`EtcdSourceBuilder::public_ring`]).
+    pub fn is_public_ring(&self) -> bool {
+        self.inner.public
+    }
+}
+
+impl Inner {
+    /// `/NAME/public`: where the public keyring is written.
+    pub(super) fn public_key(&self) -> String {
+        format!("/{}/public", self.name)
+    }
+}
+
+/// The public keyring to write beside `keyring`, as JSON (no secret in it): `None` when it
+/// holds no key pair.
+#[cfg(feature = "jose")]
+fn public_ring_json(keyring: &Keyring) -> Result<Option<Vec<u8>>, KeyringError> {
+    if !keyring
+        .keys()
+        .iter()
+        .any(|key| key.algorithm().is_public_key())
+    {
+        return Ok(None);
+    }
+    match keyring.public() {
+        Ok(public) => Ok(Some(public.to_json().as_bytes().to_vec())),
+        Err(KeyringError::NoUsableKey) => Err(KeyringError::NoUsableKeyPair),
+        Err(error) => Err(error),
+    }
+}
+
+/// Without `jose` a keyring holds no key pair (they are refused when read).
+#[cfg(not(feature = "jose"))]
+#[allow(clippy::unnecessary_wraps)]
+fn public_ring_json(_: &Keyring) -> Result<Option<Vec<u8>>, KeyringError> {
+    Ok(None)
 }
 
 impl KeyringSource for EtcdSource {
@@ -233,7 +305,7 @@ impl KeyringSource for EtcdSource {
                     tracing::warn!(source = %self.describe(), "{exposure}");
                 }
             }
-            let keyring = Keyring::from_json_with_clock(&text, clock)?;
+            let keyring = self.parse(&text, clock)?;
             Ok(Versioned::new(keyring, Some(revision.to_string())))
         });
         self.acknowledge(&loaded);
