@@ -138,15 +138,27 @@ impl Ring {
             #[cfg(feature = "etcd")]
             Self::Etcd(_) => {
                 let source = self.writable_etcd()?;
-                let existing = match source.read(clock()) {
-                    Ok(found) => found.map(|(_, revision)| revision),
+                let (existing, had_pairs) = match source.read(clock()) {
+                    Ok(found) => (
+                        found.as_ref().map(|(_, revision)| *revision),
+                        found.is_some_and(|(old, _)| has_pairs(&old)),
+                    ),
                     // A broken value may be replaced by force like any other.
-                    Err(_) if force => source.revision()?,
+                    Err(_) if force => (source.revision()?, false),
                     Err(error) => return Err(error.into()),
                 };
                 if existing.is_some() && !force {
                     return Err(Failure::new(format!(
                         "{self} already exists (pass --force to replace it and lose its keys)"
+                    )));
+                }
+                // Only a keyring with key pairs rewrites the public one: without any, the
+                // verify-only nodes would go on verifying the replaced pairs.
+                if had_pairs && !has_pairs(keyring) {
+                    return Err(Failure::new(format!(
+                        "{self} holds key pairs, which verify-only nodes hold in {self}/public; \
+                         a keyring without key pairs would leave them there: init with \
+                         --algorithm EdDSA or ES256, or retire the pairs and prune them first"
                     )));
                 }
                 source.store(keyring, existing)?;
@@ -191,6 +203,15 @@ impl Ring {
             ))),
         }
     }
+}
+
+/// Whether `keyring` holds a key pair (and so has a public keyring).
+#[cfg(feature = "etcd")]
+fn has_pairs(keyring: &Keyring) -> bool {
+    keyring
+        .keys()
+        .iter()
+        .any(|key| key.algorithm().is_public_key())
 }
 
 #[cfg(feature = "etcd")]

@@ -775,6 +775,13 @@ fn verify_only_nodes_follow_the_public_keyring() {
         "the public keyring still verifies the new key"
     );
 
+    // Replacing it with a keyring of HMAC keys only would leave the pairs in /fleet/public.
+    let (done, said) = as_root(&["keyring", "init", &r, "--force"]);
+    assert!(
+        !done && said.contains("holds key pairs, which verify-only nodes hold in"),
+        "{said}"
+    );
+
     // A signing keyring put where the public one belongs (a slip of root's) is refused by
     // the verify-only node, which keeps what it holds: it never holds a secret.
     let (signing, _) = stored("/fleet/keyring");

@@ -504,3 +504,44 @@ fn bad_key_pair_entries_are_refused_by_name() {
         Some(&PublicKey::from_bytes(JoseAlgorithm::EdDsa, &key.public_key().to_bytes()).unwrap())
     );
 }
+
+/// A `Verifiers` registry over the public keyring: each name its own audience, the
+/// per-name expiry the issuer's registry set in the claims, signing refused on every name.
+#[test]
+fn a_verifiers_registry_over_the_public_keyring() {
+    use tokenring::verifier::{VerifierConfig, Verifiers};
+    let issuer = Keyring::new(vec![pair("ed", JoseAlgorithm::EdDsa)]).unwrap();
+    let public = issuer.public().unwrap();
+    let registry = |keyring: Keyring| {
+        Verifiers::builder(keyring)
+            .defaults(VerifierConfig::new().expires_in(hours(24)))
+            .configure("reset", VerifierConfig::new().expires_in(hours(1)))
+            .build()
+    };
+    let (minting, verifying) = (registry(issuer), registry(public));
+    let reset = minting
+        .get("reset")
+        .generate(&42, TokenOptions::new().purpose("reset"))
+        .unwrap();
+    let verified = verifying
+        .get("reset")
+        .verify::<u32>(&reset, Some("reset"))
+        .unwrap();
+    assert_eq!(verified.value, 42);
+    let left = verified
+        .expires_at
+        .unwrap()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    assert!(left <= hours(1) && left > hours(1) - Duration::from_secs(60));
+    assert!(matches!(
+        verifying.get("login").verify::<u32>(&reset, Some("reset")),
+        Err(VerifyError::WrongAudience { .. })
+    ));
+    for name in ["reset", "login"] {
+        assert!(matches!(
+            verifying.get(name).generate(&1, TokenOptions::new()),
+            Err(SignError::NoPrivateKey { .. })
+        ));
+    }
+}

@@ -190,3 +190,54 @@ fn reloads_and_keyring_gauges() {
         assert_eq!(recorded.gauge("tokenring_keys{state=active}"), 1.0);
     });
 }
+
+/// JWS on a public keyring are counted like v1 tokens: by the key that verified them and
+/// their outcome, a refusal that names no key of the keyring under `(unknown)`.
+#[cfg(feature = "jose")]
+#[test]
+fn public_keyring_verifications_are_counted_by_key_and_outcome() {
+    use tokenring::jose::{JoseAlgorithm, SigningKey};
+    let recorded = Recorded::default();
+    metrics::with_local_recorder(&recorded, || {
+        let pair = SigningKey::generate(JoseAlgorithm::Es256).unwrap();
+        let issuer = Keyring::new(vec![tokenring::Key::from_signing_key("es", pair)]).unwrap();
+        let verifier = Verifier::new(issuer.public().unwrap(), "metrics-test");
+        let minted = Verifier::new(issuer, "metrics-test")
+            .generate(&1, TokenOptions::new().purpose("p"))
+            .unwrap();
+        verifier.verify::<u8>(&minted, Some("p")).unwrap();
+        let _ = verifier.verify::<u8>(&minted, Some("other"));
+        let signature_start = minted.rfind('.').unwrap() + 1;
+        let mut tampered = minted.clone().into_bytes();
+        tampered[signature_start] = if tampered[signature_start] == b'A' {
+            b'B'
+        } else {
+            b'A'
+        };
+        let _ = verifier.verify::<u8>(std::str::from_utf8(&tampered).unwrap(), Some("p"));
+        let _ = verifier.verify::<u8>("a.b.c", Some("p"));
+        assert!(
+            verifier
+                .generate(&1, TokenOptions::new())
+                .is_err_and(|e| matches!(e, tokenring::SignError::NoPrivateKey { .. }))
+        );
+        for (key_id, outcome, count) in [
+            ("es", "ok", 1),
+            ("es", "purpose_mismatch", 1),
+            ("es", "bad_signature", 1),
+            ("(unknown)", "malformed", 1),
+        ] {
+            assert_eq!(
+                recorded.counter(&verifications(key_id, outcome)),
+                count,
+                "{key_id} {outcome}: {:#?}",
+                recorded.names()
+            );
+        }
+        assert_eq!(
+            recorded.counter("tokenring_tokens_signed_total{key_id=es,verifier=metrics-test}"),
+            1,
+            "the issuer's token; the public keyring signed none"
+        );
+    });
+}

@@ -171,9 +171,10 @@ impl EtcdSource {
     /// key pairs has its public keyring ([`Keyring::public`]) written to `/NAME/public` in
     /// the same transaction: verify-only nodes never hold a public keyring the signing one
     /// has moved past, and both carry the same revision, which is what nodes acknowledge.
-    /// (A keyring without key pairs leaves `/NAME/public` alone: its pairs could only have
-    /// left by expiring or being revoked, so the copy there verifies none of them.) The new
-    /// revision.
+    /// (A keyring without key pairs leaves `/NAME/public` alone: through [`crate::rotation`]
+    /// its pairs can only have left by expiring or being revoked, so the copy there verifies
+    /// none of them; a caller replacing a keyring wholesale checks that itself, as the CLI's
+    /// `keyring init --force` does.) The new revision.
     ///
     /// # Errors
     ///
