@@ -237,10 +237,10 @@ fn import_jwk(path: &Path, args: &NewKeyArgs) -> Result<Key, Failure> {
     let failed = |what: &str| Failure::new(format!("{}: {what}", path.display()));
     let text = std::fs::read_to_string(path).map_err(|e| failed(&e.to_string()))?;
     let jwk: tokenring::jose::Jwk = serde_json::from_str(&text)
-        .map_err(|_| failed("not a JWK (a JSON object with kty, crv, x)"))?;
+        .map_err(|_| failed("not a JWK (a JSON object with kty and the key's members)"))?;
     let public = jwk.to_public_key().map_err(|e| {
         failed(&format!(
-            "refused: {e} (EdDSA or ES256 public keys, use sig, no private part)"
+            "refused: {e} (EdDSA, ES256 or RS256 public keys, use sig, no private part)"
         ))
     })?;
     let id = match (&jwk.kid, args.has_id()) {

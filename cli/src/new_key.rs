@@ -24,9 +24,18 @@ pub(crate) struct NewKeyArgs {
     bytes: Option<u16>,
 }
 
+/// An algorithm a key can be generated for: every one tokenring signs with.
 fn parse_algorithm(text: &str) -> Result<Algorithm, String> {
-    text.parse()
-        .map_err(|e: tokenring::error::UnknownAlgorithm| e.to_string())
+    let algorithm: Algorithm = text
+        .parse()
+        .map_err(|e: tokenring::error::UnknownAlgorithm| e.to_string())?;
+    if !algorithm.signs() {
+        return Err(format!(
+            "{algorithm} keys verify only (an issuer's public keys: import one with --jwk); \
+             generate HS256, HS384, HS512, EdDSA or ES256"
+        ));
+    }
+    Ok(algorithm)
 }
 
 /// A new key; without `--algorithm`, of the algorithm of `beside`'s newest key (the one at

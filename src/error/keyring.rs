@@ -339,6 +339,12 @@ pub enum EntryError {
         /// What the id looked like.
         ValueShape,
     ),
+    /// A public key's id outside 1 to 128 printable ASCII characters.
+    #[error("field \"id\" of a public key must be 1 to 128 printable ASCII characters (it is {0})")]
+    InvalidPublicKeyId(
+        /// What the id looked like.
+        ValueShape,
+    ),
     /// Two entries share an id.
     #[error("duplicate id (first used by keys[{first}])")]
     DuplicateId {

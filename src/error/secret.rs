@@ -44,4 +44,8 @@ pub enum SecretError {
     /// curve, an Ed25519 key of small order).
     #[error("not a valid key for the algorithm")]
     InvalidKey,
+    /// A private key for an algorithm tokenring only verifies with (`RS256`: it holds RSA
+    /// public keys, from an issuer's JWKS, and never mints with RSA).
+    #[error("{0} keys verify only: tokenring holds their public key, never a private one")]
+    VerifyOnly(&'static str),
 }

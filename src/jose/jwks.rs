@@ -1,5 +1,6 @@
-//! JSON Web Keys (RFC 7517, RFC 8037 for Ed25519): publishing public keys, and importing
-//! them. A JWK made here never holds a private part; one read here must not.
+//! JSON Web Keys (RFC 7517, RFC 8037 for Ed25519, RFC 7518 §6.3 for RSA): publishing public
+//! keys, and importing them. A JWK made here never holds a private part; one read here must
+//! not.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,19 +9,29 @@ use serde::{Deserialize, Serialize};
 use super::keys::{JoseAlgorithm, PublicKey};
 use crate::error::SecretError;
 
-/// One public key as a JWK: `{"kty", "crv", "x", "y"?, "kid", "alg", "use": "sig"}`.
+/// One public key as a JWK: `{"kty", "crv", "x", "y"?, "kid", "alg", "use": "sig"}` for the
+/// curves, `{"kty": "RSA", "n", "e", "kid", "alg", "use": "sig"}` for RSA.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Jwk {
-    /// `OKP` (Ed25519) or `EC` (P-256).
+    /// `OKP` (Ed25519), `EC` (P-256) or `RSA`.
     pub kty: String,
-    /// `Ed25519` or `P-256`.
+    /// `Ed25519` or `P-256`; empty for RSA.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub crv: String,
-    /// The public key (Ed25519) or its x coordinate (P-256), unpadded base64url.
+    /// The public key (Ed25519) or its x coordinate (P-256), unpadded base64url; empty for
+    /// RSA.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub x: String,
     /// P-256's y coordinate, unpadded base64url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub y: Option<String>,
+    /// RSA's modulus, unpadded base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA's public exponent, unpadded base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
     /// The key id, as tokens' headers name it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
@@ -49,15 +60,24 @@ impl Jwk {
     /// The JWK of `key`, named `kid`, for signatures.
     pub fn public(kid: &str, key: &PublicKey) -> Self {
         let (x, y) = key.coordinates();
+        let encode = |bytes: Vec<u8>| URL_SAFE_NO_PAD.encode(bytes);
         let (kty, crv) = match key.algorithm() {
             JoseAlgorithm::EdDsa => ("OKP", "Ed25519"),
             JoseAlgorithm::Es256 => ("EC", "P-256"),
+            JoseAlgorithm::Rs256 => ("RSA", ""),
+        };
+        let rsa = key.algorithm() == JoseAlgorithm::Rs256;
+        let (x, y, n, e) = match rsa {
+            true => (String::new(), None, Some(encode(x)), y.map(encode)),
+            false => (encode(x), y.map(encode), None, None),
         };
         Self {
             kty: kty.to_owned(),
             crv: crv.to_owned(),
-            x: URL_SAFE_NO_PAD.encode(x),
-            y: y.map(|y| URL_SAFE_NO_PAD.encode(y)),
+            x,
+            y,
+            n,
+            e,
             kid: Some(kid.to_owned()),
             alg: Some(key.algorithm().name().to_owned()),
             use_: Some("sig".to_owned()),
@@ -71,7 +91,8 @@ impl Jwk {
     ///
     /// [`SecretError::InvalidKey`] for a key type, curve or algorithm tokenring does not
     /// verify with, a `use` other than `sig`, a private part (`d`: a private key is not
-    /// published, and not imported as a public one), or coordinates that are no key.
+    /// published, and not imported as a public one), coordinates that are no key, or an RSA
+    /// key outside 2048 to 8192 bits.
     pub fn to_public_key(&self) -> Result<PublicKey, SecretError> {
         if self.d.is_some() || self.use_.as_deref().is_some_and(|u| u != "sig") {
             return Err(SecretError::InvalidKey);
@@ -79,6 +100,7 @@ impl Jwk {
         let algorithm = match (self.kty.as_str(), self.crv.as_str()) {
             ("OKP", "Ed25519") => JoseAlgorithm::EdDsa,
             ("EC", "P-256") => JoseAlgorithm::Es256,
+            ("RSA", "") => JoseAlgorithm::Rs256,
             _ => return Err(SecretError::InvalidKey),
         };
         if self
@@ -93,6 +115,12 @@ impl Jwk {
                 .decode(text)
                 .map_err(|_| SecretError::InvalidKey)
         };
+        if algorithm == JoseAlgorithm::Rs256 {
+            let (Some(n), Some(e), true) = (&self.n, &self.e, self.x.is_empty()) else {
+                return Err(SecretError::InvalidKey);
+            };
+            return PublicKey::rsa(&decode(n)?, &decode(e)?);
+        }
         let x = decode(&self.x)?;
         match (algorithm, &self.y) {
             (JoseAlgorithm::EdDsa, None) => PublicKey::from_bytes(algorithm, &x),

@@ -8,14 +8,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::keys::{JoseAlgorithm, PublicKey, SIGNATURE_LEN, SigningKey};
+use super::keys::{JoseAlgorithm, MAX_SIGNATURE_LEN, PublicKey, SigningKey};
 use crate::error::Malformed;
 
 /// The longest header part read (base64url characters): a header names an algorithm, a key
 /// id and a type, well under this.
 const MAX_HEADER_LEN: usize = 1024;
-/// A signature part's length: 64 bytes, unpadded base64url.
+/// A curve signature part's length: 64 bytes, unpadded base64url.
 const SIGNATURE_PART_LEN: usize = 86;
+/// The longest signature part read: an 8192-bit RSA signature, unpadded base64url.
+const MAX_SIGNATURE_PART_LEN: usize = MAX_SIGNATURE_LEN.div_ceil(3) * 4;
 
 /// Why a JWS was refused. Messages name what was wrong, never a value taken from the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,11 +104,16 @@ impl Parts<'_> {
                 expected: key.algorithm(),
             });
         }
-        let mut signature = [0u8; SIGNATURE_LEN];
+        // The key fixes the signature's length: 64 bytes for the curves, the modulus' for RSA.
+        let expected = key.signature_len();
+        if Some(self.signature.len()) != base64::encoded_len(expected, false) {
+            return Err(JwsError::Malformed(Malformed::Tag));
+        }
+        let mut signature = [0u8; MAX_SIGNATURE_LEN];
         let valid = URL_SAFE_NO_PAD
             .decode_slice(self.signature, &mut signature)
-            .is_ok_and(|len| len == SIGNATURE_LEN)
-            && key.verify(self.signing_input.as_bytes(), &signature);
+            .is_ok_and(|len| len == expected)
+            && key.verify(self.signing_input.as_bytes(), &signature[..expected]);
         if valid {
             Ok(())
         } else {
@@ -150,7 +157,8 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, JwsError> 
     if header.len() > MAX_HEADER_LEN {
         return Err(JwsError::Malformed(Malformed::JwsHeader));
     }
-    if signature.len() != SIGNATURE_PART_LEN {
+    // Its exact length is the key's; no key's is longer than this.
+    if signature.len() > MAX_SIGNATURE_PART_LEN {
         return Err(JwsError::Malformed(Malformed::Tag));
     }
     let header_json = URL_SAFE_NO_PAD

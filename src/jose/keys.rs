@@ -1,11 +1,12 @@
 //! Ed25519 and P-256 keys: a signing key (private, zeroized on drop, never printed) and the
-//! public key that verifies its signatures.
+//! public key that verifies its signatures; RSA public keys (`RS256`), which only verify.
 
 use std::fmt;
 use std::str::FromStr;
 
 use ed25519_dalek::Signer as _;
 
+use super::rsa::RsaPublic;
 use crate::error::SecretError;
 use crate::secret::Secret;
 
@@ -17,15 +18,24 @@ pub enum JoseAlgorithm {
     EdDsa,
     /// ECDSA on P-256 with SHA-256 (RFC 7518's `ES256`).
     Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518's `RS256`), 2048 to 8192 bits: verify only,
+    /// for tokens other issuers mint.
+    Rs256,
 }
 
 impl JoseAlgorithm {
-    /// The JOSE name: `EdDSA` or `ES256`.
+    /// The JOSE name: `EdDSA`, `ES256` or `RS256`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::EdDsa => "EdDSA",
             Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
         }
+    }
+
+    /// Whether tokenring can hold a private key of it and sign (`EdDSA`, `ES256`).
+    pub const fn signs(self) -> bool {
+        matches!(self, Self::EdDsa | Self::Es256)
     }
 }
 
@@ -35,6 +45,7 @@ impl JoseAlgorithm {
         match algorithm {
             crate::Algorithm::EdDsa => Some(Self::EdDsa),
             crate::Algorithm::Es256 => Some(Self::Es256),
+            crate::Algorithm::Rs256 => Some(Self::Rs256),
             _ => None,
         }
     }
@@ -45,6 +56,7 @@ impl From<JoseAlgorithm> for crate::Algorithm {
         match algorithm {
             JoseAlgorithm::EdDsa => Self::EdDsa,
             JoseAlgorithm::Es256 => Self::Es256,
+            JoseAlgorithm::Rs256 => Self::Rs256,
         }
     }
 }
@@ -63,6 +75,7 @@ impl FromStr for JoseAlgorithm {
         match s {
             "EdDSA" => Ok(Self::EdDsa),
             "ES256" => Ok(Self::Es256),
+            "RS256" => Ok(Self::Rs256),
             _ => Err(crate::error::UnknownAlgorithm),
         }
     }
@@ -89,6 +102,7 @@ enum Public {
     // Checked on the curve by `p256` when read; verified with by `ring`, which takes the
     // uncompressed point.
     P256(p256::ecdsa::VerifyingKey, Box<[u8; P256_POINT_LEN]>),
+    Rsa(Box<RsaPublic>),
 }
 
 /// An uncompressed SEC1 P-256 point: `04 || x || y`.
@@ -104,16 +118,22 @@ impl Public {
 
 /// The length of a private key's bytes for both curves: an Ed25519 seed, a P-256 scalar.
 pub(crate) const PRIVATE_KEY_LEN: usize = 32;
-/// The length of a signature for both algorithms: Ed25519's, and ES256's `r || s`.
+/// The length of a signature for both curves: Ed25519's, and ES256's `r || s`.
 pub(crate) const SIGNATURE_LEN: usize = 64;
+/// The longest signature of any algorithm: an 8192-bit RSA key's.
+pub(crate) const MAX_SIGNATURE_LEN: usize = super::rsa::MAX_BITS / 8;
 
 impl SigningKey {
     /// A new random key for `algorithm`, from the operating system's generator.
     ///
     /// # Errors
     ///
-    /// [`SecretError::Random`] if the generator fails.
+    /// [`SecretError::Random`] if the generator fails; [`SecretError::VerifyOnly`] for
+    /// `RS256`.
     pub fn generate(algorithm: JoseAlgorithm) -> Result<Self, SecretError> {
+        if !algorithm.signs() {
+            return Err(SecretError::VerifyOnly(algorithm.name()));
+        }
         loop {
             let bytes = Secret::random(PRIVATE_KEY_LEN)?;
             // A P-256 scalar must be below the group order: a random one is, but for a
@@ -130,8 +150,12 @@ impl SigningKey {
     /// # Errors
     ///
     /// [`SecretError::WrongLength`] for another length; [`SecretError::InvalidKey`] for a
-    /// P-256 scalar that is zero or not below the group order.
+    /// P-256 scalar that is zero or not below the group order; [`SecretError::VerifyOnly`]
+    /// for `RS256`.
     pub fn from_bytes(algorithm: JoseAlgorithm, bytes: &Secret) -> Result<Self, SecretError> {
+        if !algorithm.signs() {
+            return Err(SecretError::VerifyOnly(algorithm.name()));
+        }
         let raw: &[u8; PRIVATE_KEY_LEN] =
             bytes
                 .expose()
@@ -145,6 +169,7 @@ impl SigningKey {
             JoseAlgorithm::Es256 => Signing::P256(
                 p256::ecdsa::SigningKey::from_slice(raw).map_err(|_| SecretError::InvalidKey)?,
             ),
+            JoseAlgorithm::Rs256 => return Err(SecretError::VerifyOnly(algorithm.name())),
         }))
     }
 
@@ -197,12 +222,13 @@ impl fmt::Debug for SigningKey {
 
 impl PublicKey {
     /// The public key encoded as `bytes`: 32 bytes for Ed25519 (RFC 8032), a SEC1 point for
-    /// P-256 (65 bytes uncompressed, or 33 compressed).
+    /// P-256 (65 bytes uncompressed, or 33 compressed), PKCS#1 `RSAPublicKey` DER for RSA.
     ///
     /// # Errors
     ///
     /// [`SecretError::InvalidKey`] for bytes that are no key of the curve, and — Ed25519 — for
-    /// a small-order point, which would verify forged signatures.
+    /// a small-order point, which would verify forged signatures; for RSA, a modulus outside
+    /// 2048 to 8192 bits or an exponent that is even or outside 3 to 2^33 − 1.
     pub fn from_bytes(algorithm: JoseAlgorithm, bytes: &[u8]) -> Result<Self, SecretError> {
         Ok(Self(match algorithm {
             JoseAlgorithm::EdDsa => {
@@ -218,7 +244,25 @@ impl PublicKey {
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
                     .map_err(|_| SecretError::InvalidKey)?,
             ),
+            JoseAlgorithm::Rs256 => Public::Rsa(Box::new(RsaPublic::from_der(bytes)?)),
         }))
+    }
+
+    /// The RSA public key of modulus `n` and exponent `e` (big-endian), for `RS256`.
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::InvalidKey`] as [`PublicKey::from_bytes`] for RSA.
+    pub fn rsa(n: &[u8], e: &[u8]) -> Result<Self, SecretError> {
+        Ok(Self(Public::Rsa(Box::new(RsaPublic::new(n, e)?))))
+    }
+
+    /// An RSA key's modulus size in bits; `None` for the curves.
+    pub fn rsa_bits(&self) -> Option<usize> {
+        match &self.0 {
+            Public::Rsa(key) => Some(key.bits()),
+            _ => None,
+        }
     }
 
     /// The key's bytes as [`PublicKey::from_bytes`] takes them (P-256: uncompressed).
@@ -226,6 +270,15 @@ impl PublicKey {
         match &self.0 {
             Public::Ed25519(key) => key.to_bytes().to_vec(),
             Public::P256(_, point) => point.to_vec(),
+            Public::Rsa(key) => key.to_der(),
+        }
+    }
+
+    /// The length of this key's signatures in bytes: 64 for the curves, the modulus' for RSA.
+    pub(crate) fn signature_len(&self) -> usize {
+        match &self.0 {
+            Public::Rsa(key) => key.signature_len(),
+            _ => SIGNATURE_LEN,
         }
     }
 
@@ -234,11 +287,13 @@ impl PublicKey {
         match &self.0 {
             Public::Ed25519(_) => JoseAlgorithm::EdDsa,
             Public::P256(..) => JoseAlgorithm::Es256,
+            Public::Rsa(_) => JoseAlgorithm::Rs256,
         }
     }
 
     /// Whether the raw `signature` is this key's over `message`: Ed25519 strictly; ES256 as
-    /// `r || s`, either `S`. [`crate::jose::verify`] checks a whole token.
+    /// `r || s`, either `S`; RS256 as PKCS#1 v1.5. [`crate::jose::verify`] checks a whole
+    /// token.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match &self.0 {
             Public::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
@@ -250,12 +305,14 @@ impl PublicKey {
             )
             .verify(message, signature)
             .is_ok(),
+            Public::Rsa(key) => key.verify(message, signature),
         }
     }
 
-    /// The JWK coordinates: `x` (and `y` for P-256), unpadded base64url.
+    /// The JWK members' bytes: `x` (and `y` for P-256); for RSA, `n` and `e`.
     pub(crate) fn coordinates(&self) -> (Vec<u8>, Option<Vec<u8>>) {
         match &self.0 {
+            Public::Rsa(key) => (key.n.clone(), Some(key.e.clone())),
             Public::Ed25519(key) => (key.to_bytes().to_vec(), None),
             Public::P256(key, _) => {
                 let point = key.to_encoded_point(false);

@@ -22,6 +22,7 @@
 mod jwks;
 mod jws;
 mod keys;
+mod rsa;
 
 pub use jwks::{Jwk, document as jwks};
 pub(crate) use jws::split;

@@ -31,7 +31,7 @@ use std::time::SystemTime;
 
 use crate::clock::{Clock, SystemClock, in_rfc3339_range};
 use crate::error::{EntryError, KeyRef, KeyringError, SecretError, ValueShape};
-use crate::key_id_grammar::is_valid_key_id;
+use crate::key_id_grammar::{is_valid_key_id, is_valid_public_key_id};
 use crate::secret::Secret;
 use counter::StripedCounter;
 use key_id::IdIndex;
@@ -123,8 +123,13 @@ impl Keyring {
                     error,
                 ))
             };
-            if !is_valid_key_id(key.id().as_bytes()) {
-                return refuse(key, EntryError::InvalidId(ValueShape::of(key.id())));
+            let shape = || ValueShape::of(key.id());
+            if key.algorithm().is_public_key() {
+                if !is_valid_public_key_id(key.id().as_bytes()) {
+                    return refuse(key, EntryError::InvalidPublicKeyId(shape()));
+                }
+            } else if !is_valid_key_id(key.id().as_bytes()) {
+                return refuse(key, EntryError::InvalidId(shape()));
             }
             if let Err(error) = check_material(key) {
                 return refuse(key, error);

@@ -325,7 +325,7 @@ impl Verifier {
         };
         // A `kid` no keyring could hold is nobody's: refused without repeating it (it is the
         // token's text, and errors never carry the token).
-        if !crate::key_id_grammar::is_valid_key_id(parts.header.kid.as_bytes()) {
+        if !crate::key_id_grammar::is_valid_public_key_id(parts.header.kid.as_bytes()) {
             return self.unknown_key(Err(VerifyError::UnknownKey {
                 key_id: String::new(),
             }));

@@ -336,11 +336,13 @@ fn jose_libraries_verify_what_tokenring_mints() {
     }
 }
 
-/// tokenring verifies PyJWT's and Node `jose`'s EdDSA and ES256 tokens through a public
-/// keyring holding the imported JWK, reading `dat` and `pur`; a wrong purpose, an expired
-/// token, another key's token and another audience are refused.
+/// tokenring verifies PyJWT's and Node `jose`'s EdDSA, ES256 and RS256 tokens through a
+/// public keyring holding the imported JWK, reading `dat` and `pur`; a wrong purpose, an
+/// expired token, another key's token and another audience are refused. The key id is an
+/// issuer's kind (dots, `+`, `/`, `=`: public key ids are any printable ASCII).
 #[test]
 fn tokenring_verifies_what_jose_libraries_mint() {
+    const KID: &str = "ext.1+/=";
     let now = SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -348,21 +350,21 @@ fn tokenring_verifies_what_jose_libraries_mint() {
     let claims = json!({"dat": "hello", "pur": "login", "aud": "accounts", "exp": now + 600});
     for library in jose_libraries::all() {
         let mint = |alg: &str, claims: &Value| -> (PublicKey, String) {
-            let minted = library.mint(alg, "ext-1", &claims.to_string());
+            let minted = library.mint(alg, KID, &claims.to_string());
             let jwk: Jwk = serde_json::from_value(minted["jwk"].clone()).unwrap();
             (
                 jwk.to_public_key().unwrap(),
                 minted["token"].as_str().unwrap().to_owned(),
             )
         };
-        for alg in ["EdDSA", "ES256"] {
+        for alg in ["EdDSA", "ES256", "RS256"] {
             let what = format!("{} {alg}", library.name);
             let (public, token) = mint(alg, &claims);
-            let ring = Keyring::new(vec![Key::from_public_key("ext-1", public)]).unwrap();
+            let ring = Keyring::new(vec![Key::from_public_key(KID, public)]).unwrap();
             let verifier = Verifier::new(&ring, "accounts");
             let verified = verifier.verify::<String>(&token, Some("login")).unwrap();
             assert_eq!(verified.value, "hello", "{what}");
-            assert_eq!(&*verified.key_id, "ext-1");
+            assert_eq!(&*verified.key_id, KID);
             assert!(matches!(
                 verifier.verify::<String>(&token, Some("logout")),
                 Err(VerifyError::PurposeMismatch { .. })
@@ -374,7 +376,7 @@ fn tokenring_verifies_what_jose_libraries_mint() {
             let mut expired = claims.clone();
             expired["exp"] = json!(now - 600);
             let (other, expired) = mint(alg, &expired);
-            let other_ring = Keyring::new(vec![Key::from_public_key("ext-1", other)]).unwrap();
+            let other_ring = Keyring::new(vec![Key::from_public_key(KID, other)]).unwrap();
             assert!(
                 matches!(
                     Verifier::new(&other_ring, "accounts")
@@ -392,4 +394,78 @@ fn tokenring_verifies_what_jose_libraries_mint() {
             );
         }
     }
+}
+
+/// RS256, on a token an outside library minted (tokenring holds no RSA private key): every
+/// character of header, claims and signature changed is refused; HS256 "signed" with the RSA
+/// key's DER bytes, or with the JWK's modulus, is refused for its algorithm before any
+/// signature work; a signature of another length is malformed; the JWK round-trips.
+#[test]
+fn rs256_tamper_sweep_and_alg_confusion() {
+    use hmac::{Hmac, KeyInit as _, Mac as _};
+    let Some(library) = jose_libraries::all().into_iter().next() else {
+        return;
+    };
+    let minted = library.mint("RS256", "rsa-1", r#"{"dat":"x","pur":"login"}"#);
+    let jwk: Jwk = serde_json::from_value(minted["jwk"].clone()).unwrap();
+    let public = jwk.to_public_key().unwrap();
+    assert_eq!(public.algorithm(), JoseAlgorithm::Rs256);
+    assert_eq!(public.rsa_bits(), Some(2048));
+    assert_eq!(
+        PublicKey::from_bytes(JoseAlgorithm::Rs256, &public.to_bytes()).unwrap(),
+        public
+    );
+    let exported = Jwk::public("rsa-1", &public);
+    assert_eq!((&exported.n, &exported.e), (&jwk.n, &jwk.e));
+    let token = minted["token"].as_str().unwrap();
+    assert_eq!(
+        verify_with(token, "rsa-1", &public).unwrap(),
+        br#"{"dat":"x","pur":"login"}"#
+    );
+
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for i in (0..token.len()).filter(|&i| token.as_bytes()[i] != b'.') {
+        let c = ALPHABET[(ALPHABET
+            .iter()
+            .position(|&c| c == token.as_bytes()[i])
+            .unwrap()
+            + 7)
+            % 64];
+        let mut bytes = token.as_bytes().to_vec();
+        bytes[i] = c;
+        let tampered = String::from_utf8(bytes).unwrap();
+        assert!(
+            verify_with(&tampered, "rsa-1", &public).is_err(),
+            "byte {i}"
+        );
+    }
+
+    let (_, claims) = token.split_once('.').unwrap();
+    let claims = claims.split_once('.').unwrap().0;
+    let input = format!(
+        "{}.{claims}",
+        b64(json!({"alg": "HS256", "kid": "rsa-1"})
+            .to_string()
+            .as_bytes())
+    );
+    let modulus = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jwk.n.as_deref().unwrap())
+        .unwrap();
+    for secret in [public.to_bytes(), modulus] {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).unwrap();
+        mac.update(input.as_bytes());
+        let tag = mac.finalize().into_bytes();
+        assert_eq!(
+            verify_with(&format!("{input}.{}", b64(&tag)), "rsa-1", &public),
+            Err(JwsError::AlgorithmMismatch {
+                key_id: "rsa-1".to_owned(),
+                expected: JoseAlgorithm::Rs256,
+            })
+        );
+    }
+    let short = format!("{}.{}", &token[..token.rfind('.').unwrap()], b64(&[7; 64]));
+    assert_eq!(
+        verify_with(&short, "rsa-1", &public),
+        Err(JwsError::Malformed(tokenring::error::Malformed::Tag))
+    );
 }

@@ -545,3 +545,36 @@ fn a_verifiers_registry_over_the_public_keyring() {
         ));
     }
 }
+
+/// RS256 public keys (an issuer's, imported) live in keyring files under any printable key
+/// id; an RS256 entry with a private key is refused by name: tokenring never mints with RSA.
+#[test]
+fn rs256_public_keys_in_keyring_files() {
+    let mut n = vec![0xd1; 256];
+    n[255] |= 1;
+    let public = PublicKey::rsa(&n, &[1, 0, 1]).unwrap();
+    let ring = Keyring::new(vec![Key::from_public_key("kWb+a/6q=.x", public.clone())]).unwrap();
+    let json = ring.to_json();
+    let back = Keyring::from_json(&json).unwrap();
+    assert_eq!(back.keys()[0].algorithm(), Algorithm::Rs256);
+    assert_eq!(back.keys()[0].public_key(), Some(&public));
+    assert!(back.is_public());
+    assert!(matches!(
+        Verifier::new(back, "x").generate(&1, TokenOptions::new()),
+        Err(SignError::NoPrivateKey { .. })
+    ));
+    let with_secret = json!({"keys": [{"id": "r1", "algorithm": "RS256",
+        "secret": STANDARD.encode([7u8; 32]), "public_key": STANDARD.encode(public.to_bytes())}]});
+    let error = Keyring::from_json(&with_secret.to_string()).unwrap_err();
+    assert!(
+        error.to_string().contains("RS256 keys verify only"),
+        "{error}"
+    );
+    // Under 2048 bits, refused by name.
+    let small = json!({"keys": [{"id": "r1", "algorithm": "RS256",
+        "public_key": STANDARD.encode([0x30, 0x0c, 0x02, 0x05, 0x00, 0xd1, 0xd1, 0xd1, 0xd1, 0x02, 0x03, 1, 0, 1])}]});
+    let error = Keyring::from_json(&small.to_string()).unwrap_err();
+    assert!(error.to_string().contains("r1"), "{error}");
+    // HMAC key ids keep their grammar.
+    assert!(Keyring::new(vec![key("a.b", 1)]).is_err());
+}

@@ -21,7 +21,8 @@ async function verify(jwksFile, token, audience) {
 }
 
 async function mint(alg, kid, claims) {
-  const { publicKey, privateKey } = await jose.generateKeyPair(alg, { crv: "Ed25519" });
+  const options = alg === "EdDSA" ? { crv: "Ed25519" } : {};
+  const { publicKey, privateKey } = await jose.generateKeyPair(alg, options);
   const jwk = { ...(await jose.exportJWK(publicKey)), kid, alg, use: "sig" };
   const token = await new jose.SignJWT(JSON.parse(claims))
     .setProtectedHeader({ alg, kid })

@@ -10,7 +10,7 @@ import json
 import sys
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 def verify(jwks_file, token, audience=None):
     with open(jwks_file) as f:
@@ -28,6 +28,8 @@ def verify(jwks_file, token, audience=None):
 def mint(alg, kid, claims):
     if alg == "EdDSA":
         private = ed25519.Ed25519PrivateKey.generate()
+    elif alg == "RS256":
+        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     else:
         private = ec.generate_private_key(ec.SECP256R1())
     jwk = json.loads(jwt.algorithms.get_default_algorithms()[alg].to_jwk(private.public_key()))
