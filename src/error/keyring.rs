@@ -228,6 +228,20 @@ pub enum StoreProblem {
     /// or permissions, a network error, a leader change.
     #[error("{0}")]
     Said(String),
+    /// An HTTP source answered with a status other than 200 (or 304 to a conditional
+    /// request).
+    #[error("it answered HTTP {0}")]
+    HttpStatus(u16),
+    /// A JWKS source's document is not a JWKS: not JSON, no `keys` array (an HTML error page,
+    /// say).
+    #[error("the document is not a JWKS ({0})")]
+    NotJwks(&'static str),
+    /// A JWKS whose every key was refused; each is named with why.
+    #[error("no key of the JWKS is usable: {}", refused.join("; "))]
+    NoUsableJwk {
+        /// Each refused key and why.
+        refused: Vec<String>,
+    },
 }
 
 /// What is wrong with a source's configuration ([`KeyringError::Config`]).
@@ -246,6 +260,9 @@ pub enum ConfigProblem {
     /// Not of the form `etcd://HOST:PORT[,HOST:PORT…]/NAME[/public]`.
     #[error("expected etcd://HOST:PORT[,HOST:PORT…]/NAME or …/NAME/public")]
     BadUrl,
+    /// A JWKS URL that is neither `https://` nor `http://` on a loopback address.
+    #[error("a JWKS URL must be https:// (or http:// to 127.0.0.1, [::1] or localhost)")]
+    InsecureUrl,
     /// A write to the public keyring, which is written only with its signing keyring.
     #[error(
         "the public keyring is written together with its signing keyring: write etcd://…/NAME instead"

@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::error::{KeyringError, SharedError};
 use crate::keyring::Keyring;
 use crate::keyring::handle::Follow;
-use crate::source::{KeyringSource, Versioned};
+use crate::source::{KeyMiss, KeyringSource, Versioned};
 
 pub(super) struct Shared {
     pub(super) current: ArcSwap<Snapshot>,
@@ -202,6 +202,32 @@ impl Follow for Shared {
 
     fn current(&self) -> Arc<Keyring> {
         Arc::clone(&self.current.load().keyring)
+    }
+
+    /// Reloads when the source says so; waits (at most the reload wait) for a load for a
+    /// missing key that another thread runs, so a token arriving meanwhile is checked against
+    /// what it brings rather than refused.
+    fn key_missing(&self) -> bool {
+        let before = self.current.load().generation;
+        match self.source.key_missing() {
+            KeyMiss::Ignore => return false,
+            KeyMiss::Fetch => {
+                let _ = self.reload(Some(self.reload_wait));
+            }
+            KeyMiss::Fetching => {
+                // The thread that fetches may not have reached the gate yet: give it a moment,
+                // then pass through the gate once it has published.
+                let until = Instant::now() + Duration::from_millis(50);
+                while self.gate.running_since().is_none()
+                    && self.current.load().generation == before
+                    && Instant::now() < until
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                drop(self.gate.enter_within(self.clock.now(), self.reload_wait));
+            }
+        }
+        self.current.load().generation != before
     }
 }
 

@@ -37,6 +37,12 @@ pub(crate) trait Follow: Send + Sync + fmt::Debug {
 
     /// The snapshot in force, to keep (only when it changed).
     fn current(&self) -> Arc<Keyring>;
+
+    /// A token named a key the snapshot in force lacks: load again now if the source says
+    /// so (it bounds the rate). Whether another snapshot is in force afterwards.
+    // Asked by JWS verification only (an issuer's keys rotate under tokens it minted).
+    #[cfg_attr(not(feature = "jose"), allow(dead_code))]
+    fn key_missing(&self) -> bool;
 }
 
 impl KeyringRef {
@@ -113,6 +119,16 @@ impl<T> PerSnapshot<T> {
             }
         };
         Self { state }
+    }
+
+    /// A token named a key the snapshot in force lacks: over a followed keyring, its source
+    /// may load at once ([`Follow::key_missing`]). Whether another snapshot is in force.
+    #[cfg_attr(not(feature = "jose"), allow(dead_code))]
+    pub(crate) fn key_missing(&self) -> bool {
+        match &self.state {
+            State::Fixed(_) => false,
+            State::Followed { keyring, .. } => keyring.key_missing(),
+        }
     }
 
     /// Runs `f` with the snapshot in force and its value, computing the value first if the

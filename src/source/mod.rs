@@ -1,7 +1,8 @@
 //! Where keyrings come from: the [`KeyringSource`] trait and the built-in sources, one file
 //! each — a JSON file ([`FileSource`]), an environment variable ([`EnvSource`]), keys built in
-//! code ([`KeysSource`]) and, with the `etcd` feature, an etcd cluster (`EtcdSource`, its
-//! acknowledgements and grants).
+//! code ([`KeysSource`]), with the `etcd` feature an etcd cluster (`EtcdSource`, its
+//! acknowledgements and grants) and with the `jwks` feature an issuer's JWKS URL
+//! (`JwksSource`).
 //!
 //! A source only loads and validates; following it (watching, debouncing, keeping the last
 //! good keyring) is [`hot`](crate::hot)'s work.
@@ -10,6 +11,8 @@ mod env;
 #[cfg(feature = "etcd")]
 mod etcd;
 mod file;
+#[cfg(feature = "jwks")]
+mod jwks;
 mod keys;
 pub(crate) mod read;
 
@@ -17,6 +20,8 @@ pub use env::EnvSource;
 #[cfg(feature = "etcd")]
 pub use etcd::{EtcdSource, EtcdSourceBuilder, Exposure, NodeReport, ReportProblem};
 pub use file::FileSource;
+#[cfg(feature = "jwks")]
+pub use jwks::{JwkRefusal, JwksSource, JwksSourceBuilder, RefusedJwk};
 pub use keys::KeysSource;
 
 use std::path::Path;
@@ -116,6 +121,29 @@ pub trait KeyringSource: Send + Sync + 'static {
         let _ = changes;
         Ok(None)
     }
+
+    /// A token named a key the keyring from this source does not hold — perhaps an issuer
+    /// that rotated before the source's next load. A source that can fetch on demand answers
+    /// [`KeyMiss::Fetch`] (the hot keyring then reloads at once, and the token is checked
+    /// against what it loaded) at a rate it bounds itself, since anyone can send a token
+    /// naming any key; [`KeyMiss::Fetching`] while such a load runs (the hot keyring waits
+    /// for it). By default, and whenever the rate is spent, [`KeyMiss::Ignore`].
+    fn key_missing(&self) -> KeyMiss {
+        KeyMiss::Ignore
+    }
+}
+
+/// What a source says to a token naming a key its keyring lacks
+/// ([`KeyringSource::key_missing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyMiss {
+    /// Nothing to do: the key is unknown.
+    Ignore,
+    /// Load now: the key may have been published since the last load.
+    Fetch,
+    /// A load for a missing key is running: wait for it.
+    Fetching,
 }
 
 /// A keyring and the revision of the source it was loaded from.

@@ -330,7 +330,13 @@ impl Verifier {
                 key_id: String::new(),
             }));
         }
-        self.with_key(&parts.header.kid, |keys, index| {
+        // A key the keyring lacks may have been published since it was loaded (an issuer
+        // that rotated): a followed keyring's source may fetch it now, at a rate it bounds.
+        let kid = parts.header.kid.as_str();
+        if !inner.keys.with(|keys| keys.keyring.index_of(kid).is_some()) {
+            inner.keys.key_missing();
+        }
+        self.with_key(kid, |keys, index| {
             let key = &keys.keyring.keys()[index];
             // An HMAC key's id in a JWS header: its algorithm is not the token's to pick.
             let public = key

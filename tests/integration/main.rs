@@ -12,6 +12,8 @@ mod etcd;
 mod http_source;
 #[cfg(feature = "jose")]
 mod jose;
+#[cfg(feature = "jwks")]
+mod jwks_source;
 mod keyring;
 #[cfg(feature = "jose")]
 mod public_keyring;
