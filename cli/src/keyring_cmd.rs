@@ -106,6 +106,13 @@ pub(crate) enum KeyringCommand {
         #[command(flatten)]
         file: RingArg,
     },
+    /// Fetch an issuer's JWKS (https://, or http:// on loopback) as a JwksSource would: the
+    /// keyring it gives on stdout (a public keyring file), each key taken and each refused,
+    /// with why, on stderr.
+    JwksFetch {
+        /// The JWKS URL.
+        url: String,
+    },
     /// Show every key and its state now.
     List {
         #[command(flatten)]
@@ -164,6 +171,7 @@ pub(crate) fn run(command: KeyringCommand) -> Result<(), Failure> {
         } => add(&file.ring, &key, jwk.as_deref(), activates_in, activates_at),
         KeyringCommand::Public { file, output } => public(&file.ring, output.as_deref()),
         KeyringCommand::Jwks { file } => out(file.ring.load()?.jwks()),
+        KeyringCommand::JwksFetch { url } => crate::jwks::show(&url),
         KeyringCommand::Retire {
             file,
             key_id,

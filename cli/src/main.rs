@@ -10,6 +10,7 @@ mod demo;
 mod files;
 mod fleet;
 mod input;
+mod jwks;
 mod keyring_cmd;
 mod new_key;
 mod output;

@@ -35,9 +35,27 @@ pub(crate) struct SignArgs {
 
 #[derive(Args)]
 pub(crate) struct VerifyArgs {
-    #[command(flatten)]
-    with: TokenArgs,
-    /// Accept tokens this long past their expiry (clock skew).
+    /// The keyring: a file, or etcd://HOST:PORT[,HOST:PORT…]/NAME.
+    #[arg(long, value_name = "RING", value_parser = crate::ring::parse_ring,
+          required_unless_present = "jwks", conflicts_with = "jwks")]
+    keyring: Option<crate::ring::Ring>,
+    /// Label the keys are derived for (e.g. password_reset); sign and verify must agree.
+    #[arg(long, default_value = Verifier::DEFAULT_SALT, conflicts_with = "jwks")]
+    salt: String,
+    /// Purpose bound into the token; verification must give the same one (none if omitted).
+    #[arg(long, conflicts_with = "jwks")]
+    purpose: Option<String>,
+    /// An issuer's JWKS URL (https://, or http:// on loopback): verify a JWT that issuer
+    /// minted, with --issuer and --audience, and print its claims.
+    #[arg(long, value_name = "URL", requires_all = ["issuer", "audience"])]
+    jwks: Option<String>,
+    /// The issuer the JWT's iss must name (with --jwks).
+    #[arg(long, requires = "jwks")]
+    issuer: Option<String>,
+    /// An audience the JWT's aud must include (with --jwks; repeat for several).
+    #[arg(long, requires = "jwks")]
+    audience: Vec<String>,
+    /// Accept tokens this long past their expiry (clock skew; with --jwks 60s unless set).
     #[arg(long, value_parser = parse_duration)]
     leeway: Option<Duration>,
     /// The token, exactly as given (surrounding whitespace is refused, by name); `-` reads
@@ -82,13 +100,16 @@ pub(crate) fn sign(args: &SignArgs) -> Result<(), Failure> {
 
 pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let token = argument(&args.token)?;
-    let keyring = args.with.keyring.load()?;
+    let (Some(ring), None) = (&args.keyring, &args.jwks) else {
+        return verify_jwt(args, &token);
+    };
+    let keyring = ring.load()?;
     let verifier = Verifier::builder(keyring)
-        .salt(args.with.salt.clone())
+        .salt(args.salt.clone())
         .leeway(args.leeway.unwrap_or_default())
         .build();
     let verified = verifier
-        .verify::<Value>(&token, args.with.purpose.as_deref())
+        .verify::<Value>(&token, args.purpose.as_deref())
         .map_err(|e| Failure::new(format!("token rejected: {e}")))?;
     if !verified.is_current_key {
         eprintln!(
@@ -96,6 +117,29 @@ pub(crate) fn verify(args: &VerifyArgs) -> Result<(), Failure> {
             verified.key_id
         );
     }
+    out(verified.value)
+}
+
+/// `verify --jwks URL --issuer ISS --audience AUD TOKEN`: the issuer's keys fetched once,
+/// the JWT checked by a `JwtVerifier`, its claims printed.
+fn verify_jwt(args: &VerifyArgs, token: &str) -> Result<(), Failure> {
+    let (Some(url), Some(issuer), [audience, more @ ..]) =
+        (&args.jwks, &args.issuer, args.audience.as_slice())
+    else {
+        return Err(Failure::new("--jwks needs --issuer and --audience"));
+    };
+    let keyring = crate::jwks::fetch(url)?;
+    let mut verifier = tokenring::verifier::JwtVerifier::builder(keyring, issuer, audience);
+    for audience in more {
+        verifier = verifier.audience(audience);
+    }
+    if let Some(leeway) = args.leeway {
+        verifier = verifier.leeway(leeway);
+    }
+    let verified = verifier
+        .build()
+        .verify::<Value>(token)
+        .map_err(|e| Failure::new(format!("token rejected: {e}")))?;
     out(verified.value)
 }
 

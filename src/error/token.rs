@@ -36,6 +36,12 @@ pub enum Malformed {
     JwsHeader,
     /// The JWS header has `crit`: an extension that must be understood, and none is.
     CriticalHeader,
+    /// A JWT without a claim a [`JwtVerifier`](crate::verifier::JwtVerifier) requires (`exp`,
+    /// `iss`, `aud`).
+    MissingClaim(&'static str),
+    /// A JWT whose registered claims have the wrong types (`exp` not a number, `iss` not a
+    /// string, a duplicated claim).
+    Claims,
 }
 
 impl fmt::Display for Malformed {
@@ -58,6 +64,13 @@ impl fmt::Display for Malformed {
                 "the JWS header is not base64url of a JSON object with alg and kid (at most 1024 characters)"
             }
             Self::CriticalHeader => "the JWS header has crit: no extension is understood",
+            Self::MissingClaim("exp") => "the claims have no exp: a token must expire",
+            Self::MissingClaim("iss") => "the claims have no iss (issuer)",
+            Self::MissingClaim("aud") => "the claims have no aud (audience)",
+            Self::MissingClaim(_) => "the claims lack a required claim",
+            Self::Claims => {
+                "the registered claims (iss, aud, exp, nbf, iat) are not of their JSON types"
+            }
         })
     }
 }
@@ -124,11 +137,19 @@ pub enum VerifyError {
         /// This verifier's salt.
         expected: String,
     },
-    /// A JWS whose `nbf` (not before) is still ahead, beyond the verifier's leeway.
+    /// A JWS whose `nbf` (not before) is still ahead, beyond the verifier's leeway (or, for
+    /// a [`JwtVerifier`](crate::verifier::JwtVerifier), whose `iat` is).
     #[error("token not valid before {}", crate::clock::format_rfc3339(*at))]
     NotYetValid {
-        /// Its `nbf`.
+        /// Its `nbf` (or `iat`).
         at: SystemTime,
+    },
+    /// A JWT from another issuer: its `iss` is not the one a
+    /// [`JwtVerifier`](crate::verifier::JwtVerifier) trusts.
+    #[error("the token is from another issuer (expected {expected:?})")]
+    WrongIssuer {
+        /// The issuer trusted.
+        expected: String,
     },
     /// The token was minted for another purpose (or for none, or only for one).
     #[error("purpose mismatch: token is for {}, expected {}", describe_purpose(found.as_deref()), describe_purpose(expected.as_deref()))]
@@ -151,7 +172,7 @@ pub enum VerifyError {
 
 impl VerifyError {
     /// Every [`VerifyError::reason`] code, in a stable order.
-    pub const REASONS: [&'static str; 12] = [
+    pub const REASONS: [&'static str; 13] = [
         "too_large",
         "malformed",
         "unknown_key",
@@ -164,6 +185,7 @@ impl VerifyError {
         "alg_mismatch",
         "wrong_audience",
         "not_yet_valid",
+        "wrong_issuer",
     ];
 
     /// A stable, machine-readable code for why the token was rejected — for API error
@@ -187,6 +209,7 @@ impl VerifyError {
             Self::AlgorithmMismatch { .. } => 9,
             Self::WrongAudience { .. } => 10,
             Self::NotYetValid { .. } => 11,
+            Self::WrongIssuer { .. } => 12,
         }
     }
 }

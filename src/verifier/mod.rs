@@ -10,9 +10,13 @@
 mod derived;
 #[cfg(feature = "jose")]
 mod jws;
+#[cfg(feature = "jose")]
+mod jwt;
 mod options;
 mod registry;
 
+#[cfg(feature = "jose")]
+pub use jwt::{JwtVerifier, JwtVerifierBuilder};
 pub use options::{Expiry, Rotated, TokenOptions, Verified};
 pub use registry::{VerifierConfig, Verifiers, VerifiersBuilder};
 
@@ -311,12 +315,26 @@ impl Verifier {
     }
 
     /// A JWS: the key its header names checks the signature (its algorithm, never the
-    /// header's), then the key's state, then the claims.
+    /// header's), then the key's state, then tokenring's claims.
     #[cfg(feature = "jose")]
     fn verify_jws<T: DeserializeOwned>(
         &self,
         token: &str,
         purpose: Option<&str>,
+    ) -> Result<Verified<T>, VerifyError> {
+        let inner = &*self.inner;
+        self.verify_jws_with(token, |json, now| {
+            jws::decode_claims::<T>(json, &inner.salt, purpose, now, inner.leeway)
+        })
+    }
+
+    /// A JWS checked as [`Verifier::verify_jws`] does up to the claims, which `decode` reads
+    /// (their JSON, and the keyring's now): the value and the expiry.
+    #[cfg(feature = "jose")]
+    pub(crate) fn verify_jws_with<T>(
+        &self,
+        token: &str,
+        decode: impl FnOnce(&[u8], SystemTime) -> Result<(T, Option<SystemTime>), VerifyError>,
     ) -> Result<Verified<T>, VerifyError> {
         let inner = &*self.inner;
         let parts = match crate::jose::split(token, inner.max_token_len) {
@@ -349,8 +367,7 @@ impl Verifier {
             key.ensure_verifies_at(now)?;
             // The signature held: from here on the bytes are the key holder's.
             let json = parts.claims_json().map_err(jws::verify_error)?;
-            let (value, expires_at) =
-                jws::decode_claims::<T>(&json, &inner.salt, purpose, now, inner.leeway)?;
+            let (value, expires_at) = decode(&json, now)?;
             Ok(self.accepted(keys, index, now, value, expires_at))
         })
     }

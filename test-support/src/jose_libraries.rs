@@ -114,3 +114,24 @@ pub fn all() -> Vec<Library> {
     }
     found
 }
+
+/// `node tests/oidc/provider.mjs`: oidc-provider (Node, in `$TOKENRING_NODE`) on loopback,
+/// ready to spawn; `None`, reported as missing (a failure under `CI=true`), when it is not
+/// installed.
+pub fn oidc_provider() -> Option<Command> {
+    let dir = std::env::var("TOKENRING_NODE").unwrap_or_else(|_| "/tmp/tokenring-node".into());
+    let works = Command::new("node")
+        .arg("-e")
+        .arg(format!(
+            "require.resolve('oidc-provider', {{paths: ['{dir}']}})"
+        ))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !works {
+        crate::missing::missing("oidc-provider (Node)", "tests/jose/setup.sh");
+        return None;
+    }
+    let mut command = Command::new("node");
+    command.arg(scripts().join("../oidc/provider.mjs"));
+    Some(command)
+}

@@ -14,6 +14,10 @@ mod http_source;
 mod jose;
 #[cfg(feature = "jwks")]
 mod jwks_source;
+#[cfg(feature = "jose")]
+mod jwt;
+#[cfg(feature = "jwks")]
+mod oidc;
 mod keyring;
 #[cfg(feature = "jose")]
 mod public_keyring;

@@ -19,8 +19,10 @@ fi
 
 # Node's `jose` (panva/jose), the other JOSE library the tests use, in $TOKENRING_NODE
 # (/tmp/tokenring-node unless set). jose 5 runs on Debian 12's Node 18 and on newer ones.
+# With it, oidc-provider (panva/node-oidc-provider 8, which runs on Node 18 and newer): the
+# OpenID Provider the JWKS source follows through a key rotation.
 node_dir="${TOKENRING_NODE:-/tmp/tokenring-node}"
-if node -e "require(require.resolve('jose', {paths: ['$node_dir']}))" 2>/dev/null; then
+if node -e "for (const m of ['jose', 'oidc-provider']) require.resolve(m, {paths: ['$node_dir']})" 2>/dev/null; then
   exit 0
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -29,4 +31,4 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt-get install -y -q nodejs npm >/dev/null
 fi
 mkdir -p "$node_dir"
-npm install --prefix "$node_dir" --no-audit --no-fund --silent 'jose@^5.9' >/dev/null
+npm install --prefix "$node_dir" --no-audit --no-fund --silent 'jose@^5.9' 'oidc-provider@^8.8' >/dev/null

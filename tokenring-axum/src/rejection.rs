@@ -11,7 +11,7 @@ use tokenring::VerifyError;
 /// |---|---|
 /// | `missing_token` | 401 |
 /// | `malformed`, `too_large`, `invalid_value` | 400 |
-/// | `bad_signature`, `key_revoked`, `key_expired`, `not_yet_valid` | 401 |
+/// | `bad_signature`, `key_revoked`, `key_expired`, `not_yet_valid`, `wrong_issuer` | 401 |
 /// | `purpose_mismatch`, `wrong_audience` | 403 |
 /// | `expired` | 410 |
 ///
@@ -88,6 +88,7 @@ impl TokenRejection {
             "expired" => "the token has expired",
             "wrong_audience" => "the token was issued for another service",
             "not_yet_valid" => "the token is not valid yet",
+            "wrong_issuer" => "the token was issued by an issuer this service does not trust",
             _ => "the token was refused",
         }
     }

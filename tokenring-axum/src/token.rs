@@ -147,7 +147,7 @@ impl<T: DeserializeOwned, P: Purpose> Token<T, P> {
 }
 
 /// The token where `source` says, if there is one; borrowed from the request where it can be.
-fn find(parts: &Parts, source: TokenSource) -> Option<Cow<'_, str>> {
+pub(crate) fn find(parts: &Parts, source: TokenSource) -> Option<Cow<'_, str>> {
     match source {
         TokenSource::Bearer => {
             let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;

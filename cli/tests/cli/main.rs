@@ -1,6 +1,7 @@
 //! The `tokenring` binary end to end: real processes, real files, exit codes — a module per
 //! command group (etcd keyrings are in `etcd.rs`, a binary of its own).
 
+mod jwks;
 mod keyring;
 mod public;
 #[cfg(feature = "rails")]
