@@ -38,6 +38,8 @@ use crate::token::{TokenSource, find};
 ///     Router::new().route("/me", get(me)).with_state(verifier)
 /// }
 /// ```
+#[cfg_attr(feature = "jwks", doc = "")]
+#[cfg_attr(feature = "jwks", doc = include_str!("jwt_example.md"))]
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Jwt<C> {
