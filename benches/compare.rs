@@ -450,13 +450,16 @@ fn jwks(c: &mut Criterion) {
                     .lines()
                     .filter(|line| !line.starts_with("-----"))
                     .collect();
-                let der = base64::engine::general_purpose::STANDARD.decode(body).unwrap();
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .unwrap();
                 let encoding = jsonwebtoken::EncodingKey::from_rsa_der(&der);
                 let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
                 header.kid = Some("k1".into());
                 let token = jsonwebtoken::encode(&header, &claims, &encoding).unwrap();
                 let jwk = serde_json::json!({"kty": "RSA", "kid": "k1", "n": rsa_n, "e": "AQAB", "alg": "RS256", "use": "sig"});
-                let decoding = jsonwebtoken::DecodingKey::from_rsa_components(rsa_n, "AQAB").unwrap();
+                let decoding =
+                    jsonwebtoken::DecodingKey::from_rsa_components(rsa_n, "AQAB").unwrap();
                 (token, jwk, decoding, jsonwebtoken::Algorithm::RS256)
             }
             _ => {
@@ -466,14 +469,22 @@ fn jwks(c: &mut Criterion) {
                 let jwk = Jwk::public("k1", &key.public_key());
                 let decoding = match algorithm {
                     JoseAlgorithm::EdDsa => jsonwebtoken::DecodingKey::from_ed_components(&jwk.x),
-                    _ => jsonwebtoken::DecodingKey::from_ec_components(&jwk.x, jwk.y.as_deref().unwrap()),
+                    _ => jsonwebtoken::DecodingKey::from_ec_components(
+                        &jwk.x,
+                        jwk.y.as_deref().unwrap(),
+                    ),
                 }
                 .unwrap();
                 let algorithm = match algorithm {
                     JoseAlgorithm::EdDsa => jsonwebtoken::Algorithm::EdDSA,
                     _ => jsonwebtoken::Algorithm::ES256,
                 };
-                (token, serde_json::to_value(jwk).unwrap(), decoding, algorithm)
+                (
+                    token,
+                    serde_json::to_value(jwk).unwrap(),
+                    decoding,
+                    algorithm,
+                )
             }
         };
         let server = HttpServer::start(Reply::json(

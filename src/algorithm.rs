@@ -33,21 +33,24 @@ pub enum Algorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518's `RS256`): public keys only, verifying the
     /// tokens of issuers that sign with RSA (most OIDC providers' default).
     Rs256,
+    /// RSASSA-PSS with SHA-256 and MGF1 (RFC 7518's `PS256`): public keys only.
+    Ps256,
 }
 
 impl Algorithm {
     /// Every algorithm, HMAC ones first.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Hs256,
         Self::Hs384,
         Self::Hs512,
         Self::EdDsa,
         Self::Es256,
         Self::Rs256,
+        Self::Ps256,
     ];
 
     /// The name used in keyring files and JOSE headers: `"HS256"`, `"HS384"`, `"HS512"`,
-    /// `"EdDSA"`, `"ES256"` or `"RS256"`.
+    /// `"EdDSA"`, `"ES256"`, `"RS256"` or `"PS256"`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Hs256 => "HS256",
@@ -56,30 +59,31 @@ impl Algorithm {
             Self::EdDsa => "EdDSA",
             Self::Es256 => "ES256",
             Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
         }
     }
 
     /// Tag (or signature) length in bytes; for HMAC also the length of the derived key. For
-    /// `RS256` the shortest (a 2048-bit key's); a key's own is its modulus'.
+    /// `RS256`/`PS256` the shortest (a 2048-bit key's); a key's own is its modulus'.
     pub const fn tag_len(self) -> usize {
         match self {
             Self::Hs256 => 32,
             Self::Hs384 => 48,
             Self::Hs512 | Self::EdDsa | Self::Es256 => 64,
-            Self::Rs256 => 256,
+            Self::Rs256 | Self::Ps256 => 256,
         }
     }
 
-    /// Whether keys of this algorithm are public keys (`EdDSA`, `ES256`, `RS256`) rather than
-    /// shared HMAC secrets.
+    /// Whether keys of this algorithm are public keys (`EdDSA`, `ES256`, `RS256`, `PS256`)
+    /// rather than shared HMAC secrets.
     pub const fn is_public_key(self) -> bool {
-        matches!(self, Self::EdDsa | Self::Es256 | Self::Rs256)
+        matches!(self, Self::EdDsa | Self::Es256 | Self::Rs256 | Self::Ps256)
     }
 
     /// Whether tokenring can hold this algorithm's private key and sign with it: every
-    /// algorithm but `RS256`, whose keys only verify.
+    /// algorithm but the RSA ones (`RS256`, `PS256`), whose keys only verify.
     pub const fn signs(self) -> bool {
-        !matches!(self, Self::Rs256)
+        !matches!(self, Self::Rs256 | Self::Ps256)
     }
 }
 
@@ -92,7 +96,7 @@ impl fmt::Display for Algorithm {
 
 /// The error for an algorithm name this crate does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown algorithm (expected HS256, HS384, HS512, EdDSA, ES256 or RS256)")]
+#[error("unknown algorithm (expected HS256, HS384, HS512, EdDSA, ES256, RS256 or PS256)")]
 pub struct UnknownAlgorithm;
 
 impl FromStr for Algorithm {
@@ -108,6 +112,7 @@ impl FromStr for Algorithm {
             "EdDSA" => Ok(Self::EdDsa),
             "ES256" => Ok(Self::Es256),
             "RS256" => Ok(Self::Rs256),
+            "PS256" => Ok(Self::Ps256),
             _ => Err(UnknownAlgorithm),
         }
     }
@@ -181,7 +186,9 @@ impl KeyedMac {
             Algorithm::Hs256 => Self::Hs256(Keyed::new(key)),
             Algorithm::Hs384 => Self::Hs384(Keyed::new(key)),
             Algorithm::Hs512 => Self::Hs512(Keyed::new(key)),
-            Algorithm::EdDsa | Algorithm::Es256 | Algorithm::Rs256 => return None,
+            Algorithm::EdDsa | Algorithm::Es256 | Algorithm::Rs256 | Algorithm::Ps256 => {
+                return None;
+            }
         })
     }
 

@@ -64,9 +64,9 @@ impl Jwk {
         let (kty, crv) = match key.algorithm() {
             JoseAlgorithm::EdDsa => ("OKP", "Ed25519"),
             JoseAlgorithm::Es256 => ("EC", "P-256"),
-            JoseAlgorithm::Rs256 => ("RSA", ""),
+            JoseAlgorithm::Rs256 | JoseAlgorithm::Ps256 => ("RSA", ""),
         };
-        let rsa = key.algorithm() == JoseAlgorithm::Rs256;
+        let rsa = kty == "RSA";
         let (x, y, n, e) = match rsa {
             true => (String::new(), None, Some(encode(x)), y.map(encode)),
             false => (encode(x), y.map(encode), None, None),
@@ -100,6 +100,8 @@ impl Jwk {
         let algorithm = match (self.kty.as_str(), self.crv.as_str()) {
             ("OKP", "Ed25519") => JoseAlgorithm::EdDsa,
             ("EC", "P-256") => JoseAlgorithm::Es256,
+            // An RSA key without `alg` is RS256, most issuers' default.
+            ("RSA", "") if self.alg.as_deref() == Some("PS256") => JoseAlgorithm::Ps256,
             ("RSA", "") => JoseAlgorithm::Rs256,
             _ => return Err(SecretError::InvalidKey),
         };
@@ -115,11 +117,11 @@ impl Jwk {
                 .decode(text)
                 .map_err(|_| SecretError::InvalidKey)
         };
-        if algorithm == JoseAlgorithm::Rs256 {
+        if self.kty == "RSA" {
             let (Some(n), Some(e), true) = (&self.n, &self.e, self.x.is_empty()) else {
                 return Err(SecretError::InvalidKey);
             };
-            return PublicKey::rsa(&decode(n)?, &decode(e)?);
+            return PublicKey::rsa_for(algorithm, &decode(n)?, &decode(e)?);
         }
         let x = decode(&self.x)?;
         match (algorithm, &self.y) {

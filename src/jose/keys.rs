@@ -21,15 +21,18 @@ pub enum JoseAlgorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518's `RS256`), 2048 to 8192 bits: verify only,
     /// for tokens other issuers mint.
     Rs256,
+    /// RSASSA-PSS with SHA-256 and MGF1 (RFC 7518's `PS256`), the same keys: verify only.
+    Ps256,
 }
 
 impl JoseAlgorithm {
-    /// The JOSE name: `EdDSA`, `ES256` or `RS256`.
+    /// The JOSE name: `EdDSA`, `ES256`, `RS256` or `PS256`.
     pub const fn name(self) -> &'static str {
         match self {
             Self::EdDsa => "EdDSA",
             Self::Es256 => "ES256",
             Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
         }
     }
 
@@ -46,6 +49,7 @@ impl JoseAlgorithm {
             crate::Algorithm::EdDsa => Some(Self::EdDsa),
             crate::Algorithm::Es256 => Some(Self::Es256),
             crate::Algorithm::Rs256 => Some(Self::Rs256),
+            crate::Algorithm::Ps256 => Some(Self::Ps256),
             _ => None,
         }
     }
@@ -57,6 +61,7 @@ impl From<JoseAlgorithm> for crate::Algorithm {
             JoseAlgorithm::EdDsa => Self::EdDsa,
             JoseAlgorithm::Es256 => Self::Es256,
             JoseAlgorithm::Rs256 => Self::Rs256,
+            JoseAlgorithm::Ps256 => Self::Ps256,
         }
     }
 }
@@ -76,6 +81,7 @@ impl FromStr for JoseAlgorithm {
             "EdDSA" => Ok(Self::EdDsa),
             "ES256" => Ok(Self::Es256),
             "RS256" => Ok(Self::Rs256),
+            "PS256" => Ok(Self::Ps256),
             _ => Err(crate::error::UnknownAlgorithm),
         }
     }
@@ -102,7 +108,8 @@ enum Public {
     // Checked on the curve by `p256` when read; verified with by `ring`, which takes the
     // uncompressed point.
     P256(p256::ecdsa::VerifyingKey, Box<[u8; P256_POINT_LEN]>),
-    Rsa(Box<RsaPublic>),
+    // One RSA key type, two signature schemes: which one is the key's algorithm.
+    Rsa(Box<RsaPublic>, JoseAlgorithm),
 }
 
 /// An uncompressed SEC1 P-256 point: `04 || x || y`.
@@ -169,7 +176,9 @@ impl SigningKey {
             JoseAlgorithm::Es256 => Signing::P256(
                 p256::ecdsa::SigningKey::from_slice(raw).map_err(|_| SecretError::InvalidKey)?,
             ),
-            JoseAlgorithm::Rs256 => return Err(SecretError::VerifyOnly(algorithm.name())),
+            JoseAlgorithm::Rs256 | JoseAlgorithm::Ps256 => {
+                return Err(SecretError::VerifyOnly(algorithm.name()));
+            }
         }))
     }
 
@@ -244,7 +253,9 @@ impl PublicKey {
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
                     .map_err(|_| SecretError::InvalidKey)?,
             ),
-            JoseAlgorithm::Rs256 => Public::Rsa(Box::new(RsaPublic::from_der(bytes)?)),
+            JoseAlgorithm::Rs256 | JoseAlgorithm::Ps256 => {
+                Public::Rsa(Box::new(RsaPublic::from_der(bytes)?), algorithm)
+            }
         }))
     }
 
@@ -254,13 +265,29 @@ impl PublicKey {
     ///
     /// [`SecretError::InvalidKey`] as [`PublicKey::from_bytes`] for RSA.
     pub fn rsa(n: &[u8], e: &[u8]) -> Result<Self, SecretError> {
-        Ok(Self(Public::Rsa(Box::new(RsaPublic::new(n, e)?))))
+        Self::rsa_for(JoseAlgorithm::Rs256, n, e)
+    }
+
+    /// The RSA public key of modulus `n` and exponent `e` for `algorithm`: `RS256` or
+    /// `PS256` (an RSA key verifies one scheme, as its JWK's `alg` says).
+    ///
+    /// # Errors
+    ///
+    /// [`SecretError::InvalidKey`] as [`PublicKey::rsa`], or for another algorithm.
+    pub fn rsa_for(algorithm: JoseAlgorithm, n: &[u8], e: &[u8]) -> Result<Self, SecretError> {
+        if !matches!(algorithm, JoseAlgorithm::Rs256 | JoseAlgorithm::Ps256) {
+            return Err(SecretError::InvalidKey);
+        }
+        Ok(Self(Public::Rsa(
+            Box::new(RsaPublic::new(n, e)?),
+            algorithm,
+        )))
     }
 
     /// An RSA key's modulus size in bits; `None` for the curves.
     pub fn rsa_bits(&self) -> Option<usize> {
         match &self.0 {
-            Public::Rsa(key) => Some(key.bits()),
+            Public::Rsa(key, _) => Some(key.bits()),
             _ => None,
         }
     }
@@ -270,14 +297,14 @@ impl PublicKey {
         match &self.0 {
             Public::Ed25519(key) => key.to_bytes().to_vec(),
             Public::P256(_, point) => point.to_vec(),
-            Public::Rsa(key) => key.to_der(),
+            Public::Rsa(key, _) => key.to_der(),
         }
     }
 
     /// The length of this key's signatures in bytes: 64 for the curves, the modulus' for RSA.
     pub(crate) fn signature_len(&self) -> usize {
         match &self.0 {
-            Public::Rsa(key) => key.signature_len(),
+            Public::Rsa(key, _) => key.signature_len(),
             _ => SIGNATURE_LEN,
         }
     }
@@ -287,13 +314,13 @@ impl PublicKey {
         match &self.0 {
             Public::Ed25519(_) => JoseAlgorithm::EdDsa,
             Public::P256(..) => JoseAlgorithm::Es256,
-            Public::Rsa(_) => JoseAlgorithm::Rs256,
+            Public::Rsa(_, algorithm) => *algorithm,
         }
     }
 
     /// Whether the raw `signature` is this key's over `message`: Ed25519 strictly; ES256 as
-    /// `r || s`, either `S`; RS256 as PKCS#1 v1.5. [`crate::jose::verify`] checks a whole
-    /// token.
+    /// `r || s`, either `S`; RS256 as PKCS#1 v1.5; PS256 as PSS. [`crate::jose::verify`]
+    /// checks a whole token.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match &self.0 {
             Public::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
@@ -305,14 +332,16 @@ impl PublicKey {
             )
             .verify(message, signature)
             .is_ok(),
-            Public::Rsa(key) => key.verify(message, signature),
+            Public::Rsa(key, algorithm) => {
+                key.verify(*algorithm == JoseAlgorithm::Ps256, message, signature)
+            }
         }
     }
 
     /// The JWK members' bytes: `x` (and `y` for P-256); for RSA, `n` and `e`.
     pub(crate) fn coordinates(&self) -> (Vec<u8>, Option<Vec<u8>>) {
         match &self.0 {
-            Public::Rsa(key) => (key.n.clone(), Some(key.e.clone())),
+            Public::Rsa(key, _) => (key.n.clone(), Some(key.e.clone())),
             Public::Ed25519(key) => (key.to_bytes().to_vec(), None),
             Public::P256(key, _) => {
                 let point = key.to_encoded_point(false);

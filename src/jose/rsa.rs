@@ -1,4 +1,5 @@
-//! RSA public keys for `RS256` (verify only: tokenring never holds an RSA private key):
+//! RSA public keys for `RS256` and `PS256` (verify only: tokenring never holds an RSA private
+//! key):
 //! the modulus and exponent, their PKCS#1 `RSAPublicKey` DER form (RFC 8017 §A.1.1) as keyring
 //! files store it, and the size rules — 2048 to 8192 bits, an odd exponent from 3 to 2^33 − 1
 //! (what `ring` verifies with).
@@ -52,17 +53,18 @@ impl RsaPublic {
         self.n.len()
     }
 
-    /// Whether `signature` is an RSASSA-PKCS1-v1_5 SHA-256 signature of `message`.
-    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    /// Whether `signature` is an RSASSA-PKCS1-v1_5 (or, with `pss`, RSASSA-PSS) SHA-256
+    /// signature of `message`.
+    pub(crate) fn verify(&self, pss: bool, message: &[u8], signature: &[u8]) -> bool {
+        let scheme = match pss {
+            true => &ring::signature::RSA_PSS_2048_8192_SHA256,
+            false => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        };
         ring::signature::RsaPublicKeyComponents {
             n: &self.n,
             e: &self.e,
         }
-        .verify(
-            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-            message,
-            signature,
-        )
+        .verify(scheme, message, signature)
         .is_ok()
     }
 

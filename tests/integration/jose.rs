@@ -336,7 +336,7 @@ fn jose_libraries_verify_what_tokenring_mints() {
     }
 }
 
-/// tokenring verifies PyJWT's and Node `jose`'s EdDSA, ES256 and RS256 tokens through a
+/// tokenring verifies PyJWT's and Node `jose`'s EdDSA, ES256, RS256 and PS256 tokens through a
 /// public keyring holding the imported JWK, reading `dat` and `pur`; a wrong purpose, an
 /// expired token, another key's token and another audience are refused. The key id is an
 /// issuer's kind (dots, `+`, `/`, `=`: public key ids are any printable ASCII).
@@ -357,7 +357,7 @@ fn tokenring_verifies_what_jose_libraries_mint() {
                 minted["token"].as_str().unwrap().to_owned(),
             )
         };
-        for alg in ["EdDSA", "ES256", "RS256"] {
+        for alg in ["EdDSA", "ES256", "RS256", "PS256"] {
             let what = format!("{} {alg}", library.name);
             let (public, token) = mint(alg, &claims);
             let ring = Keyring::new(vec![Key::from_public_key(KID, public)]).unwrap();
@@ -396,7 +396,7 @@ fn tokenring_verifies_what_jose_libraries_mint() {
     }
 }
 
-/// RS256, on a token an outside library minted (tokenring holds no RSA private key): every
+/// RS256 (and PS256), on tokens an outside library minted (tokenring holds no RSA private key): every
 /// character of header, claims and signature changed is refused; HS256 "signed" with the RSA
 /// key's DER bytes, or with the JWK's modulus, is refused for its algorithm before any
 /// signature work; a signature of another length is malformed; the JWK round-trips.
@@ -463,6 +463,24 @@ fn rs256_tamper_sweep_and_alg_confusion() {
             })
         );
     }
+    // One RSA key, two schemes: a key read as RS256 (a JWK without alg) refuses a PS256
+    // token of the same key by its algorithm, and the other way round.
+    let pss = library.mint("PS256", "rsa-1", r#"{"dat":"x","pur":"login"}"#);
+    let mut pss_jwk: Jwk = serde_json::from_value(pss["jwk"].clone()).unwrap();
+    let pss_token = pss["token"].as_str().unwrap();
+    let as_pss = pss_jwk.to_public_key().unwrap();
+    assert_eq!(as_pss.algorithm(), JoseAlgorithm::Ps256);
+    assert!(verify_with(pss_token, "rsa-1", &as_pss).is_ok());
+    pss_jwk.alg = None;
+    let as_pkcs1 = pss_jwk.to_public_key().unwrap();
+    assert_eq!(as_pkcs1.algorithm(), JoseAlgorithm::Rs256);
+    assert_eq!(
+        verify_with(pss_token, "rsa-1", &as_pkcs1),
+        Err(JwsError::AlgorithmMismatch {
+            key_id: "rsa-1".to_owned(),
+            expected: JoseAlgorithm::Rs256,
+        })
+    );
     let short = format!("{}.{}", &token[..token.rfind('.').unwrap()], b64(&[7; 64]));
     assert_eq!(
         verify_with(&short, "rsa-1", &public),

@@ -28,7 +28,7 @@ def verify(jwks_file, token, audience=None):
 def mint(alg, kid, claims):
     if alg == "EdDSA":
         private = ed25519.Ed25519PrivateKey.generate()
-    elif alg == "RS256":
+    elif alg in ("RS256", "PS256"):
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     else:
         private = ec.generate_private_key(ec.SECP256R1())

@@ -159,6 +159,7 @@ fn key_of(entry: &serde_json::Value) -> Result<Key, JwkRefusal> {
     let algorithm = match (jwk.kty.as_str(), jwk.crv.as_str()) {
         ("OKP", "Ed25519") => Some(JoseAlgorithm::EdDsa),
         ("EC", "P-256") => Some(JoseAlgorithm::Es256),
+        ("RSA", "") if jwk.alg.as_deref() == Some("PS256") => Some(JoseAlgorithm::Ps256),
         ("RSA", "") => Some(JoseAlgorithm::Rs256),
         _ => None,
     };
@@ -182,7 +183,7 @@ fn key_of(entry: &serde_json::Value) -> Result<Key, JwkRefusal> {
     {
         return Err(unsupported());
     }
-    if algorithm == JoseAlgorithm::Rs256
+    if jwk.kty == "RSA"
         && let Some(n) = jwk
             .n
             .as_deref()

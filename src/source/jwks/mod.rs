@@ -1,11 +1,11 @@
 //! Following an issuer's keys (feature `jwks`): a JWKS URL as a keyring source, so tokens an
 //! OIDC provider (or any JOSE issuer) signs verify while its keys rotate.
 //!
-//! The source fetches the document, takes each usable key (`RS256`, `ES256`, `EdDSA`) under
-//! its `kid` and refuses the others by name, keeping the rest. It schedules its next fetch
-//! from the answer — `Cache-Control: max-age` bounded by a minimum and a maximum interval,
-//! revalidated with `If-None-Match` — and after a failure backs off (1 s doubling to 5 min),
-//! while the hot keyring keeps the last good keys. A token naming a key it does not hold
+//! The source fetches the document, takes each usable key (`RS256`, `PS256`, `ES256`,
+//! `EdDSA`) under its `kid` and refuses the others by name, keeping the rest. It schedules its
+//! next fetch from the answer — `Cache-Control: max-age` bounded by a minimum and a maximum
+//! interval, revalidated with `If-None-Match` — and after a failure backs off (1 s doubling to
+//! 5 min), while the hot keyring keeps the last good keys. A token naming a key it does not hold
 //! makes it fetch at once, at most once per interval: forged `kid`s cannot make it fetch
 //! more often than that.
 
@@ -26,9 +26,9 @@ use crate::keyring::Keyring;
 /// A keyring that follows an issuer's JWKS URL (feature `jwks`): tokens an OIDC provider, or
 /// any JOSE issuer, signs verify while its keys rotate.
 ///
-/// Each load fetches the document and takes every usable key (`RS256`, `ES256`, `EdDSA`)
-/// under its `kid`; the others are refused by name ([`JwksSource::refused`]) and the rest
-/// kept. The next fetch is scheduled from the answer — `Cache-Control: max-age`, bounded by
+/// Each load fetches the document and takes every usable key (`RS256`, `PS256`, `ES256`,
+/// `EdDSA`) under its `kid`; the others are refused by name ([`JwksSource::refused`]) and the
+/// rest kept. The next fetch is scheduled from the answer — `Cache-Control: max-age`, bounded by
 /// [`min_refresh`](JwksSourceBuilder::min_refresh) and
 /// [`max_refresh`](JwksSourceBuilder::max_refresh), revalidated with `If-None-Match` — and a
 /// failure (down, slow, a non-200, an oversized or invalid document) backs off from 1 s,
