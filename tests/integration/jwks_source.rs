@@ -295,3 +295,41 @@ fn concurrent_tokens_of_a_new_key_share_one_fetch() {
         "the first load and one fetch for the new kid"
     );
 }
+
+/// A failing issuer is not hammered: with a schedule of 100 ms while healthy, fetches back off
+/// after failures (1 s, then 2 s, …), and the source comes back on its own once the issuer
+/// answers again.
+#[test]
+fn failures_back_off_and_recover_on_their_own() {
+    let issuer = Issuer::new(&["k1", "k22"]);
+    let server = HttpServer::start(Reply::json(&issuer.jwks(&["k1"]), None, Some(0)));
+    let source = JwksSource::builder(server.url("/jwks"))
+        .min_refresh(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let hot = HotKeyring::builder(source.clone()).build().unwrap();
+    wait_for(
+        Duration::from_secs(10),
+        "healthy fetches every 100 ms",
+        || source.fetches() >= 5,
+    );
+    server.set(Reply::status(503, "text/plain", b"down for maintenance"));
+    wait_for(Duration::from_secs(10), "the failure seen", || {
+        hot.status().last_error.is_some()
+    });
+    let before = source.fetches();
+    std::thread::sleep(Duration::from_millis(2500));
+    let tries = source.fetches() - before;
+    assert!(
+        tries <= 3,
+        "{tries} fetches in 2.5 s of failures: no back-off"
+    );
+    assert_eq!(
+        verified(&Verifier::new(&hot, "api"), &issuer.token("k1")).unwrap(),
+        "k1"
+    );
+    server.set(Reply::json(&issuer.jwks(&["k22"]), None, Some(0)));
+    wait_for(Duration::from_secs(15), "recovered on its own", || {
+        hot.keyring().get("k22").is_some() && hot.status().last_error.is_none()
+    });
+}
