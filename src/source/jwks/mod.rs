@@ -243,6 +243,7 @@ impl Inner {
     /// is 304) and the next fetch scheduled from the answer; or the failure, and the next
     /// fetch backed off.
     fn load(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
+        let started = Instant::now();
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let etag = {
             let state = self.state();
@@ -302,7 +303,15 @@ impl Inner {
             }
         };
         drop(state);
-        self.on_demand.store(false, Ordering::Release);
+        // A fetch granted for a missing key is done once a load that started after the grant
+        // ends (a scheduled load already running then does not count).
+        let granted = *self
+            .last_on_demand
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if granted.is_some_and(|at| started >= at) {
+            self.on_demand.store(false, Ordering::Release);
+        }
         self.wake.notify_all();
         result
     }
