@@ -85,15 +85,7 @@ pub fn pyjwt() -> Option<Library> {
 
 /// Node's `jose` in `$TOKENRING_NODE` (`/tmp/tokenring-node` unless set).
 pub fn node_jose() -> Option<Library> {
-    let dir = std::env::var("TOKENRING_NODE").unwrap_or_else(|_| "/tmp/tokenring-node".into());
-    let works = Command::new("node")
-        .arg("-e")
-        .arg(format!(
-            "require(require.resolve('jose', {{paths: ['{dir}']}}))"
-        ))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    works.then(|| Library {
+    node_has("jose").then(|| Library {
         name: "jose (Node)",
         program: PathBuf::from("node"),
         script: scripts().join("jose.cjs"),
@@ -119,19 +111,22 @@ pub fn all() -> Vec<Library> {
 /// ready to spawn; `None`, reported as missing (a failure under `CI=true`), when it is not
 /// installed.
 pub fn oidc_provider() -> Option<Command> {
-    let dir = std::env::var("TOKENRING_NODE").unwrap_or_else(|_| "/tmp/tokenring-node".into());
-    let works = Command::new("node")
-        .arg("-e")
-        .arg(format!(
-            "require.resolve('oidc-provider', {{paths: ['{dir}']}})"
-        ))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !works {
+    if !node_has("oidc-provider") {
         crate::missing::missing("oidc-provider (Node)", "tests/jose/setup.sh");
         return None;
     }
     let mut command = Command::new("node");
     command.arg(scripts().join("../oidc/provider.mjs"));
     Some(command)
+}
+
+/// Whether Node runs and finds `module` in `$TOKENRING_NODE` (`/tmp/tokenring-node` unless
+/// set).
+fn node_has(module: &str) -> bool {
+    let dir = std::env::var("TOKENRING_NODE").unwrap_or_else(|_| "/tmp/tokenring-node".into());
+    Command::new("node")
+        .arg("-e")
+        .arg(format!("require.resolve('{module}', {{paths: ['{dir}']}})"))
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
