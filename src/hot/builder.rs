@@ -115,6 +115,8 @@ impl HotKeyringBuilder {
             health: Mutex::new(Health::default()),
             loads: AtomicU64::new(1),
             watcher: Mutex::new(None),
+            fetching: Mutex::new(false),
+            fetched: std::sync::Condvar::new(),
         });
         tracing::info!(
             source = %shared.source_name,

@@ -35,6 +35,10 @@ pub(super) struct Shared {
     pub(super) health: Mutex<Health>,
     pub(super) loads: AtomicU64,
     pub(super) watcher: Mutex<Option<Watcher>>,
+    // Whether a load for a missing key runs: every request for one is decided under this
+    // lock, so a token arriving meanwhile waits for it instead of racing it.
+    pub(super) fetching: Mutex<bool>,
+    pub(super) fetched: std::sync::Condvar,
 }
 
 /// What the last reload attempts said, for `status()` and for not repeating a warning.
@@ -209,21 +213,34 @@ impl Follow for Shared {
     /// what it brings rather than refused.
     fn key_missing(&self) -> bool {
         let before = self.current.load().generation;
+        let mut fetching = lock(&self.fetching);
+        if *fetching {
+            let waited = self
+                .fetched
+                .wait_timeout_while(fetching, self.reload_wait, |running| *running)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            drop(waited);
+            return self.current.load().generation != before;
+        }
         match self.source.key_missing() {
             KeyMiss::Ignore => return false,
             KeyMiss::Fetch => {
+                /// Ends the fetch for the waiters however the reload ends.
+                struct Done<'a>(&'a Shared);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        *lock(&self.0.fetching) = false;
+                        self.0.fetched.notify_all();
+                    }
+                }
+                *fetching = true;
+                drop(fetching);
+                let _done = Done(self);
                 let _ = self.reload(Some(self.reload_wait));
             }
+            // Another holder of the same source fetches: its load passes through this gate.
             KeyMiss::Fetching => {
-                // The thread that fetches may not have reached the gate yet: give it a moment,
-                // then pass through the gate once it has published.
-                let until = Instant::now() + Duration::from_millis(50);
-                while self.gate.running_since().is_none()
-                    && self.current.load().generation == before
-                    && Instant::now() < until
-                {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+                drop(fetching);
                 drop(self.gate.enter_within(self.clock.now(), self.reload_wait));
             }
         }
