@@ -40,8 +40,6 @@ pub(crate) trait Follow: Send + Sync + fmt::Debug {
 
     /// A token named a key the snapshot in force lacks: load again now if the source says
     /// so (it bounds the rate). Whether another snapshot is in force afterwards.
-    // Asked by JWS verification only (an issuer's keys rotate under tokens it minted).
-    #[cfg_attr(not(feature = "jose"), allow(dead_code))]
     fn key_missing(&self) -> bool;
 }
 
@@ -123,7 +121,6 @@ impl<T> PerSnapshot<T> {
 
     /// A token named a key the snapshot in force lacks: over a followed keyring, its source
     /// may load at once ([`Follow::key_missing`]). Whether another snapshot is in force.
-    #[cfg_attr(not(feature = "jose"), allow(dead_code))]
     pub(crate) fn key_missing(&self) -> bool {
         match &self.state {
             State::Fixed(_) => false,

@@ -48,16 +48,17 @@ struct ClaimsIn<'a, T> {
 /// RFC 7519 §4.1.3: one audience, or several.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Audience<'a> {
+pub(super) enum Audience<'a> {
     One(#[serde(borrow)] Cow<'a, str>),
     Many(#[serde(borrow)] Vec<Cow<'a, str>>),
 }
 
 impl Audience<'_> {
-    fn includes(&self, salt: &str) -> bool {
+    /// Whether one of its audiences is one `accepted` accepts.
+    pub(super) fn any(&self, accepted: impl Fn(&str) -> bool) -> bool {
         match self {
-            Self::One(aud) => aud == salt,
-            Self::Many(auds) => auds.iter().any(|aud| aud == salt),
+            Self::One(aud) => accepted(aud),
+            Self::Many(auds) => auds.iter().any(|aud| accepted(aud)),
         }
     }
 }
@@ -113,7 +114,11 @@ fn check<T>(
     now: SystemTime,
     leeway: Duration,
 ) -> Result<Option<SystemTime>, VerifyError> {
-    if !claims.aud.as_ref().is_some_and(|aud| aud.includes(salt)) {
+    if !claims
+        .aud
+        .as_ref()
+        .is_some_and(|aud| aud.any(|a| a == salt))
+    {
         return Err(VerifyError::WrongAudience {
             expected: salt.to_owned(),
         });

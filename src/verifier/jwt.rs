@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::jws::Audience;
 use super::{Verified, Verifier};
 use crate::error::{Malformed, SharedError, VerifyError};
 use crate::keyring::KeyringRef;
@@ -61,7 +62,6 @@ pub struct JwtVerifier {
 struct Trust {
     issuer: String,
     audiences: Vec<String>,
-    leeway: Duration,
 }
 
 /// Configures a [`JwtVerifier`]; see [`JwtVerifier::builder`].
@@ -112,9 +112,9 @@ impl JwtVerifier {
     /// Every way a token fails has its own [`VerifyError`]; see the type's docs for the
     /// order of the checks.
     pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<Verified<C>, VerifyError> {
-        let trust = &*self.trust;
+        let (trust, leeway) = (&*self.trust, self.verifier.inner.leeway);
         let result = self.verifier.verify_jws_with(token, |json, now| {
-            let expires_at = check(json, trust, now)?;
+            let expires_at = check(json, trust, now, leeway)?;
             let claims = serde_json::from_slice::<C>(json)
                 .map_err(|e| VerifyError::InvalidValue(SharedError::new(e)))?;
             Ok((claims, Some(expires_at)))
@@ -162,7 +162,6 @@ impl JwtVerifierBuilder {
             trust: Arc::new(Trust {
                 issuer: self.issuer,
                 audiences: self.audiences,
-                leeway: self.leeway,
             }),
         }
     }
@@ -183,13 +182,6 @@ struct Registered<'a> {
     iat: Option<NumericDate>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Audience<'a> {
-    One(#[serde(borrow)] Cow<'a, str>),
-    Many(#[serde(borrow)] Vec<Cow<'a, str>>),
-}
-
 /// Seconds since the epoch, possibly fractional (RFC 7519 §2).
 #[derive(Deserialize, Clone, Copy)]
 struct NumericDate(f64);
@@ -205,7 +197,12 @@ impl NumericDate {
 }
 
 /// The registered claims checked in order; the expiry.
-fn check(json: &[u8], trust: &Trust, now: SystemTime) -> Result<SystemTime, VerifyError> {
+fn check(
+    json: &[u8],
+    trust: &Trust,
+    now: SystemTime,
+    leeway: Duration,
+) -> Result<SystemTime, VerifyError> {
     let claims: Registered<'_> =
         serde_json::from_slice(json).map_err(|_| VerifyError::Malformed(Malformed::Claims))?;
     let iss = claims
@@ -219,12 +216,7 @@ fn check(json: &[u8], trust: &Trust, now: SystemTime) -> Result<SystemTime, Veri
     let aud = claims
         .aud
         .ok_or(VerifyError::Malformed(Malformed::MissingClaim("aud")))?;
-    let trusted = |aud: &str| trust.audiences.iter().any(|a| a == aud);
-    let for_us = match &aud {
-        Audience::One(aud) => trusted(aud),
-        Audience::Many(auds) => auds.iter().any(|aud| trusted(aud)),
-    };
-    if !for_us {
+    if !aud.any(|aud| trust.audiences.iter().any(|a| a == aud)) {
         return Err(VerifyError::WrongAudience {
             expected: trust.audiences.join(" or "),
         });
@@ -233,11 +225,11 @@ fn check(json: &[u8], trust: &Trust, now: SystemTime) -> Result<SystemTime, Veri
         .exp
         .ok_or(VerifyError::Malformed(Malformed::MissingClaim("exp")))?
         .at()?;
-    let late = now.checked_sub(trust.leeway).unwrap_or(UNIX_EPOCH);
+    let late = now.checked_sub(leeway).unwrap_or(UNIX_EPOCH);
     if expires_at <= late {
         return Err(VerifyError::Expired { at: expires_at });
     }
-    let early = now.checked_add(trust.leeway).unwrap_or(now);
+    let early = now.checked_add(leeway).unwrap_or(now);
     for claim in [claims.nbf, claims.iat].into_iter().flatten() {
         let at = claim.at()?;
         if at > early {

@@ -290,28 +290,41 @@ impl Verifier {
             Ok(parts) => parts,
             Err(malformed) => return self.unknown_key(Err(VerifyError::Malformed(malformed))),
         };
-        self.with_key(parts.key_id, |keys, index| {
+        self.with_key(parts.key_id, false, |keys, index| {
             self.verify_with(keys, index, &parts, purpose)
         })
     }
 
     /// Runs `verify` with the key named `key_id` in the snapshot in force, counting the
-    /// outcome against that key (or against `unknown` when there is no such key).
+    /// outcome against that key (or against `unknown` when there is no such key). With
+    /// `fetch_missing`, a key the snapshot lacks is first asked of a followed keyring's
+    /// source — an issuer may have rotated since the last load; it bounds the rate — and
+    /// looked up once more in what that brings.
     fn with_key<T>(
         &self,
         key_id: &str,
+        fetch_missing: bool,
         verify: impl FnOnce(&Computed<DerivedMacs>, usize) -> Result<T, VerifyError>,
     ) -> Result<T, VerifyError> {
-        self.inner.keys.with(|keys| {
-            let Some(index) = keys.keyring.index_of(key_id) else {
-                return self.unknown_key(Err(VerifyError::UnknownKey {
-                    key_id: key_id.to_owned(),
-                }));
-            };
-            let result = verify(keys, index);
+        let mut verify = Some(verify);
+        let mut attempt = |keys: &Computed<DerivedMacs>| {
+            let index = keys.keyring.index_of(key_id)?;
+            let result = verify.take()?(keys, index);
             keys.value.counters[index].verified(&result);
-            result
-        })
+            Some(result)
+        };
+        if let Some(result) = self.inner.keys.with(&mut attempt) {
+            return result;
+        }
+        if fetch_missing
+            && self.inner.keys.key_missing()
+            && let Some(result) = self.inner.keys.with(&mut attempt)
+        {
+            return result;
+        }
+        self.unknown_key(Err(VerifyError::UnknownKey {
+            key_id: key_id.to_owned(),
+        }))
     }
 
     /// A JWS: the key its header names checks the signature (its algorithm, never the
@@ -348,13 +361,7 @@ impl Verifier {
                 key_id: String::new(),
             }));
         }
-        // A key the keyring lacks may have been published since it was loaded (an issuer
-        // that rotated): a followed keyring's source may fetch it now, at a rate it bounds.
-        let kid = parts.header.kid.as_str();
-        if !inner.keys.with(|keys| keys.keyring.index_of(kid).is_some()) {
-            inner.keys.key_missing();
-        }
-        self.with_key(kid, |keys, index| {
+        self.with_key(&parts.header.kid, true, |keys, index| {
             let key = &keys.keyring.keys()[index];
             // An HMAC key's id in a JWS header: its algorithm is not the token's to pick.
             let public = key
