@@ -141,7 +141,7 @@ impl Ring {
                 let (existing, had_pairs) = match source.read(clock()) {
                     Ok(found) => (
                         found.as_ref().map(|(_, revision)| *revision),
-                        found.is_some_and(|(old, _)| has_pairs(&old)),
+                        found.is_some_and(|(old, _)| old.has_public_keys()),
                     ),
                     // A broken value may be replaced by force like any other.
                     Err(_) if force => (source.revision()?, false),
@@ -154,7 +154,7 @@ impl Ring {
                 }
                 // Only a keyring with key pairs rewrites the public one: without any, the
                 // verify-only nodes would go on verifying the replaced pairs.
-                if had_pairs && !has_pairs(keyring) {
+                if had_pairs && !keyring.has_public_keys() {
                     return Err(Failure::new(format!(
                         "{self} holds key pairs, which verify-only nodes hold in {self}/public; \
                          a keyring without key pairs would leave them there: init with \
@@ -203,15 +203,6 @@ impl Ring {
             ))),
         }
     }
-}
-
-/// Whether `keyring` holds a key pair (and so has a public keyring).
-#[cfg(feature = "etcd")]
-fn has_pairs(keyring: &Keyring) -> bool {
-    keyring
-        .keys()
-        .iter()
-        .any(|key| key.algorithm().is_public_key())
 }
 
 #[cfg(feature = "etcd")]

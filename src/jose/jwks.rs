@@ -97,21 +97,7 @@ impl Jwk {
         if self.d.is_some() || self.use_.as_deref().is_some_and(|u| u != "sig") {
             return Err(SecretError::InvalidKey);
         }
-        let algorithm = match (self.kty.as_str(), self.crv.as_str()) {
-            ("OKP", "Ed25519") => JoseAlgorithm::EdDsa,
-            ("EC", "P-256") => JoseAlgorithm::Es256,
-            // An RSA key without `alg` is RS256, most issuers' default.
-            ("RSA", "") if self.alg.as_deref() == Some("PS256") => JoseAlgorithm::Ps256,
-            ("RSA", "") => JoseAlgorithm::Rs256,
-            _ => return Err(SecretError::InvalidKey),
-        };
-        if self
-            .alg
-            .as_deref()
-            .is_some_and(|alg| alg != algorithm.name())
-        {
-            return Err(SecretError::InvalidKey);
-        }
+        let algorithm = self.algorithm().ok_or(SecretError::InvalidKey)?;
         let decode = |text: &str| {
             URL_SAFE_NO_PAD
                 .decode(text)
@@ -139,6 +125,34 @@ impl Jwk {
             }
             _ => Err(SecretError::InvalidKey),
         }
+    }
+}
+
+impl Jwk {
+    /// The algorithm its key verifies: the one its `kty` and `crv` allow (`OKP` Ed25519:
+    /// EdDSA; `EC` P-256: ES256; `RSA`: RS256, or PS256 when `alg` says so), which its `alg`,
+    /// when present, must name. `None` for a key tokenring does not verify with.
+    pub fn algorithm(&self) -> Option<JoseAlgorithm> {
+        let algorithm = match (self.kty.as_str(), self.crv.as_str()) {
+            ("OKP", "Ed25519") => JoseAlgorithm::EdDsa,
+            ("EC", "P-256") => JoseAlgorithm::Es256,
+            // An RSA key without `alg` is RS256, most issuers' default.
+            ("RSA", "") if self.alg.as_deref() == Some("PS256") => JoseAlgorithm::Ps256,
+            ("RSA", "") => JoseAlgorithm::Rs256,
+            _ => return None,
+        };
+        match &self.alg {
+            Some(alg) if alg != algorithm.name() => None,
+            _ => Some(algorithm),
+        }
+    }
+
+    /// An RSA key's modulus size in bits, read from `n` (before any other check: a key of
+    /// the wrong size can be named as such); `None` for another key type or an `n` that is not
+    /// base64url.
+    pub fn rsa_bits(&self) -> Option<usize> {
+        let n = URL_SAFE_NO_PAD.decode(self.n.as_deref()?).ok()?;
+        (self.kty == "RSA").then(|| super::rsa::modulus_bits(&n))
     }
 }
 

@@ -24,6 +24,10 @@ mod jws;
 mod keys;
 mod rsa;
 
+/// The RSA modulus sizes taken, in bits.
+#[cfg_attr(not(feature = "jwks"), allow(dead_code))]
+pub(crate) const RSA_BITS: std::ops::RangeInclusive<usize> = rsa::MIN_BITS..=rsa::MAX_BITS;
+
 pub use jwks::{Jwk, document as jwks};
 pub(crate) use jws::split;
 pub use jws::{Header, JwsError, sign, verify};

@@ -22,12 +22,8 @@ pub(crate) struct RsaPublic {
 impl RsaPublic {
     /// The key of modulus `n` and exponent `e` (big-endian; leading zeros ignored).
     pub(crate) fn new(n: &[u8], e: &[u8]) -> Result<Self, SecretError> {
-        let strip = |bytes: &[u8]| -> Vec<u8> {
-            let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-            bytes[start..].to_vec()
-        };
-        let (n, e) = (strip(n), strip(e));
-        let bits = bits(&n);
+        let (n, e) = (strip(n).to_vec(), strip(e).to_vec());
+        let bits = modulus_bits(&n);
         // Five bytes hold every exponent allowed; a longer one is too large.
         let exponent = if e.len() <= 5 {
             e.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b))
@@ -45,7 +41,7 @@ impl RsaPublic {
 
     /// The modulus size in bits.
     pub(crate) fn bits(&self) -> usize {
-        bits(&self.n)
+        modulus_bits(&self.n)
     }
 
     /// A signature's length: the modulus' in bytes.
@@ -107,8 +103,18 @@ impl std::fmt::Debug for RsaPublic {
     }
 }
 
-/// The size in bits of the big-endian unsigned `integer` without leading zeros.
-fn bits(integer: &[u8]) -> usize {
+/// `integer` (big-endian, unsigned) without its leading zero bytes.
+fn strip(integer: &[u8]) -> &[u8] {
+    let start = integer
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(integer.len());
+    &integer[start..]
+}
+
+/// The size in bits of the big-endian unsigned `integer`.
+pub(crate) fn modulus_bits(integer: &[u8]) -> usize {
+    let integer = strip(integer);
     integer.len() * 8 - integer.first().map_or(0, |b| b.leading_zeros() as usize)
 }
 

@@ -254,6 +254,12 @@ impl Keyring {
         self.description.as_deref()
     }
 
+    /// Whether a key is a public key's (`EdDSA`, `ES256`, `RS256`, `PS256`): the keyring has
+    /// a public keyring ([`Keyring::public`], feature `jose`).
+    pub fn has_public_keys(&self) -> bool {
+        self.keys.iter().any(|key| key.algorithm().is_public_key())
+    }
+
     /// Whether this is a demo keyring (public secrets).
     pub fn is_demo(&self) -> bool {
         self.demo

@@ -265,11 +265,7 @@ impl Inner {
 /// holds no key pair.
 #[cfg(feature = "jose")]
 fn public_ring_json(keyring: &Keyring) -> Result<Option<Vec<u8>>, KeyringError> {
-    if !keyring
-        .keys()
-        .iter()
-        .any(|key| key.algorithm().is_public_key())
-    {
+    if !keyring.has_public_keys() {
         return Ok(None);
     }
     match keyring.public() {

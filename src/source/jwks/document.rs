@@ -6,13 +6,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
 use crate::clock::Clock;
 use crate::error::{KeyringError, StoreProblem};
-use crate::jose::{JoseAlgorithm, Jwk};
-use crate::key_id_grammar::{MAX_PUBLIC_KEY_ID_LEN, is_valid_public_key_id};
+use crate::jose::{Jwk, RSA_BITS};
+use crate::key_id_grammar::is_valid_public_key_id;
 use crate::keyring::{Key, Keyring};
 
 /// A key of a JWKS that was not taken into the keyring, and why.
@@ -108,10 +105,7 @@ pub(super) fn keyring_of(
         let kid = entry
             .get("kid")
             .and_then(serde_json::Value::as_str)
-            .filter(|kid| {
-                kid.len() <= MAX_PUBLIC_KEY_ID_LEN && kid.bytes().all(|b| b.is_ascii_graphic())
-            })
-            .filter(|kid| !kid.is_empty())
+            .filter(|kid| is_valid_public_key_id(kid.as_bytes()))
             .map(str::to_owned);
         match key_of(entry) {
             Ok(key) => taken.push((index, key)),
@@ -156,14 +150,7 @@ fn key_of(entry: &serde_json::Value) -> Result<Key, JwkRefusal> {
     if jwk.use_.as_deref().is_some_and(|u| u != "sig") {
         return Err(JwkRefusal::NotForSignatures);
     }
-    let algorithm = match (jwk.kty.as_str(), jwk.crv.as_str()) {
-        ("OKP", "Ed25519") => Some(JoseAlgorithm::EdDsa),
-        ("EC", "P-256") => Some(JoseAlgorithm::Es256),
-        ("RSA", "") if jwk.alg.as_deref() == Some("PS256") => Some(JoseAlgorithm::Ps256),
-        ("RSA", "") => Some(JoseAlgorithm::Rs256),
-        _ => None,
-    };
-    let unsupported = || {
+    if jwk.algorithm().is_none() {
         let mut what = format!("kty {:?}", jwk.kty);
         if !jwk.crv.is_empty() {
             what.push_str(&format!(" crv {:?}", jwk.crv));
@@ -171,29 +158,14 @@ fn key_of(entry: &serde_json::Value) -> Result<Key, JwkRefusal> {
         if let Some(alg) = &jwk.alg {
             what.push_str(&format!(" alg {alg:?}"));
         }
-        JwkRefusal::Unsupported {
+        return Err(JwkRefusal::Unsupported {
             what: what.chars().take(64).collect(),
-        }
-    };
-    let algorithm = algorithm.ok_or_else(unsupported)?;
-    if jwk
-        .alg
-        .as_deref()
-        .is_some_and(|alg| alg != algorithm.name())
-    {
-        return Err(unsupported());
+        });
     }
-    if jwk.kty == "RSA"
-        && let Some(n) = jwk
-            .n
-            .as_deref()
-            .and_then(|n| URL_SAFE_NO_PAD.decode(n).ok())
+    if let Some(bits) = jwk.rsa_bits()
+        && !RSA_BITS.contains(&bits)
     {
-        let start = n.iter().position(|&b| b != 0).unwrap_or(n.len());
-        let bits = (n.len() - start) * 8 - n.get(start).map_or(0, |b| b.leading_zeros() as usize);
-        if !(2048..=8192).contains(&bits) {
-            return Err(JwkRefusal::RsaSize { bits });
-        }
+        return Err(JwkRefusal::RsaSize { bits });
     }
     let public = jwk.to_public_key().map_err(|_| JwkRefusal::Invalid)?;
     Ok(Key::from_public_key(kid, public))
@@ -201,9 +173,12 @@ fn key_of(entry: &serde_json::Value) -> Result<Key, JwkRefusal> {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
     use crate::clock::SystemClock;
-    use crate::jose::SigningKey;
+    use crate::jose::{JoseAlgorithm, SigningKey};
 
     fn jwk(kid: &str, algorithm: JoseAlgorithm) -> serde_json::Value {
         let key = SigningKey::generate(algorithm).unwrap().public_key();
