@@ -136,7 +136,7 @@ fn etags_revalidate_and_unchanged_keys_publish_nothing() {
 }
 
 /// Each fault is refused, named, and the last good keys stay: the server down, slower than
-/// the timeout, answering 500, HTML, 10 MB, a JWKS of no usable key. It comes back: the
+/// the timeout, answering 500, HTML, 10 MB, a JWKS of no usable key, a redirect. It comes back: the
 /// keys are fetched again and the error clears.
 #[test]
 fn every_fault_keeps_the_last_good_keys() {
@@ -187,6 +187,13 @@ fn every_fault_keeps_the_last_good_keys() {
     refused("no usable key", &|p| {
         matches!(p, StoreProblem::NoUsableJwk { .. })
     });
+    // A redirect is not followed: the document comes from the URL configured only.
+    server.set(Reply {
+        status: 302,
+        headers: vec![("Location".into(), format!("{}/elsewhere", server.url("")))],
+        ..good.clone()
+    });
+    refused("redirect", &|p| matches!(p, StoreProblem::HttpStatus(302)));
     server.stop();
     refused("down", &|p| matches!(p, StoreProblem::Said(_)));
     server.restart();

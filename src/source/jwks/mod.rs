@@ -109,7 +109,8 @@ impl JwksSource {
         }
     }
 
-    /// The URL.
+    /// The URL, as configured (credentials included, if it has any: the description that logs,
+    /// errors and `Debug` show leaves them out).
     pub fn url(&self) -> &str {
         &self.inner.url
     }
@@ -200,7 +201,7 @@ impl JwksSourceBuilder {
             .clamp(config.min_refresh, config.max_refresh);
         Ok(JwksSource {
             inner: Arc::new(Inner {
-                describe: format!("JWKS {}", config.url),
+                describe: format!("JWKS {}", redacted(&config.url)),
                 url: config.url.clone(),
                 agent: http::agent(config.timeout),
                 config,
@@ -212,6 +213,18 @@ impl JwksSourceBuilder {
             }),
         })
     }
+}
+
+/// `url` as logs, errors and status show it: without credentials (`user:password@`), query
+/// or fragment, which may carry a secret.
+fn redacted(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
 }
 
 /// `https://…`, or `http://` to a loopback host.
@@ -413,7 +426,7 @@ impl Drop for StopOnDrop {
 impl std::fmt::Debug for JwksSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwksSource")
-            .field("url", &self.inner.url)
+            .field("source", &self.inner.describe)
             .field("fetches", &self.fetches())
             .finish_non_exhaustive()
     }
@@ -437,5 +450,27 @@ mod tests {
         ] {
             assert_eq!(acceptable_url(url), ok, "{url}");
         }
+    }
+
+    #[test]
+    fn descriptions_carry_no_credentials() {
+        for (url, shown) in [
+            (
+                "https://user:s3cret@idp.example/jwks?key=abc#x",
+                "https://idp.example/jwks",
+            ),
+            (
+                "https://idp.example/a/b@c/jwks",
+                "https://idp.example/a/b@c/jwks",
+            ),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            assert_eq!(redacted(url), shown);
+        }
+        let source = JwksSource::builder("https://user:s3cret@idp.example/jwks?key=abc")
+            .build()
+            .unwrap();
+        assert_eq!(source.describe(), "JWKS https://idp.example/jwks");
+        assert!(!format!("{source:?}").contains("s3cret"));
     }
 }
