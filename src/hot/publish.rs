@@ -238,11 +238,6 @@ impl Follow for Shared {
                 let _done = Done(self);
                 let _ = self.reload(Some(self.reload_wait));
             }
-            // Another holder of the same source fetches: its load passes through this gate.
-            KeyMiss::Fetching => {
-                drop(fetching);
-                drop(self.gate.enter_within(self.clock.now(), self.reload_wait));
-            }
         }
         self.current.load().generation != before
     }

@@ -125,9 +125,9 @@ pub trait KeyringSource: Send + Sync + 'static {
     /// A token named a key the keyring from this source does not hold — perhaps an issuer
     /// that rotated before the source's next load. A source that can fetch on demand answers
     /// [`KeyMiss::Fetch`] (the hot keyring then reloads at once, and the token is checked
-    /// against what it loaded) at a rate it bounds itself, since anyone can send a token
-    /// naming any key; [`KeyMiss::Fetching`] while such a load runs (the hot keyring waits
-    /// for it). By default, and whenever the rate is spent, [`KeyMiss::Ignore`].
+    /// against what it loaded; tokens arriving while that load runs wait for it) at a rate it
+    /// bounds itself, since anyone can send a token naming any key. By default, and whenever
+    /// the rate is spent, [`KeyMiss::Ignore`].
     fn key_missing(&self) -> KeyMiss {
         KeyMiss::Ignore
     }
@@ -142,8 +142,6 @@ pub enum KeyMiss {
     Ignore,
     /// Load now: the key may have been published since the last load.
     Fetch,
-    /// A load for a missing key is running: wait for it.
-    Fetching,
 }
 
 /// A keyring and the revision of the source it was loaded from.

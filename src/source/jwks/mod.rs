@@ -75,9 +75,9 @@ struct Inner {
     // Wakes the scheduling thread when the next fetch time changes, or it must stop.
     wake: Condvar,
     fetches: AtomicU64,
-    // Fetches for an unknown key: when the last one was allowed, and whether it is running.
+    // When a fetch for an unknown key was last allowed: the rate bound. (Waiting for one that
+    // runs is the hot keyring's part.)
     last_on_demand: Mutex<Option<Instant>>,
-    on_demand: AtomicBool,
 }
 
 #[derive(Default)]
@@ -209,7 +209,6 @@ impl JwksSourceBuilder {
                 wake: Condvar::new(),
                 fetches: AtomicU64::new(0),
                 last_on_demand: Mutex::new(None),
-                on_demand: AtomicBool::new(false),
             }),
         })
     }
@@ -256,7 +255,6 @@ impl Inner {
     /// is 304) and the next fetch scheduled from the answer; or the failure, and the next
     /// fetch backed off.
     fn load(&self, clock: Arc<dyn Clock>) -> Result<Versioned, KeyringError> {
-        let started = Instant::now();
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let etag = {
             let state = self.state();
@@ -316,15 +314,6 @@ impl Inner {
             }
         };
         drop(state);
-        // A fetch granted for a missing key is done once a load that started after the grant
-        // ends (a scheduled load already running then does not count).
-        let granted = *self
-            .last_on_demand
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if granted.is_some_and(|at| started >= at) {
-            self.on_demand.store(false, Ordering::Release);
-        }
         self.wake.notify_all();
         result
     }
@@ -368,21 +357,15 @@ impl KeyringSource for JwksSource {
     /// Fetch now, unless a fetch for a missing key ran within the refetch interval.
     fn key_missing(&self) -> KeyMiss {
         let inner = &self.inner;
-        // Under the lock that grants a fetch, so a thread arriving while another is granted
-        // one sees it running.
         let mut last = inner
             .last_on_demand
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if inner.on_demand.load(Ordering::Acquire) {
-            return KeyMiss::Fetching;
-        }
         let now = Instant::now();
         if last.is_some_and(|at| now.duration_since(at) < inner.config.refetch_interval) {
             return KeyMiss::Ignore;
         }
         *last = Some(now);
-        inner.on_demand.store(true, Ordering::Release);
         KeyMiss::Fetch
     }
 }
